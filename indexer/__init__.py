@@ -1,0 +1,1 @@
+"""The archive-search indexer: settings, archive import, analysis, embeddings and index generations."""

@@ -1,0 +1,185 @@
+"""Per-language Whoosh analyzers (English, Russian, Belarusian), spelling-variant folding and the
+Belarusian light stemmer.
+
+Every analyzer is ``tokenizer | lowercase | variant folding | stop words | stemmer``; the classes
+here are pickled into the Whoosh schema, so an index always carries the analysis it was built with.
+Bump ``ANALYZER_VERSION`` whenever the output of any analyzer changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import lru_cache
+from typing import Any
+
+from whoosh.analysis import Filter, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter
+from whoosh.analysis.analyzers import Analyzer
+from whoosh.analysis.acore import Token
+from whoosh.lang import stopwords_for_language
+
+ANALYZER_VERSION = 1
+
+#: Words, with apostrophes of any form inside a word kept in it (сям’я, o'clock, Ukraine's).
+TOKEN_PATTERN = r"\w+(?:['’ʼ‘`´]\w+)*"
+APOSTROPHES = "'ʼ‘`´"
+CANONICAL_APOSTROPHE = "’"
+
+# ---------------------------------------------------------------------------- variant folding
+
+
+def fold_variants(word: str) -> str:
+    """Fold spelling variants users type interchangeably (input already lowercased).
+
+    ``ё`` → ``е``; every apostrophe form → ``’``; Belarusian word-initial ``ў`` → ``у`` (the two
+    alternate with the previous word's ending, so a query can carry either).
+    """
+    word = word.replace("ё", "е")
+    for mark in APOSTROPHES:
+        if mark in word:
+            word = word.replace(mark, CANONICAL_APOSTROPHE)
+    if word.startswith("ў"):
+        word = "у" + word[1:]
+    return word
+
+
+class VariantFoldFilter(Filter):
+    """Applies :func:`fold_variants` to every token."""
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self)
+
+    def __hash__(self) -> int:
+        return hash(type(self))
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        for token in tokens:
+            token.text = fold_variants(token.text)
+            yield token
+
+
+# ---------------------------------------------------------------------------- Belarusian stemmer
+
+BELARUSIAN_STOPWORDS = frozenset(
+    """
+    а аб або ад але аж at бо без больш будзе будуць быў была было былі бы быць в вам вас вельмі
+    вы гэта гэтага гэтай гэтак гэтаму гэтым гэтых гэты гэтая гэтае гэтыя да дзе для ды ё ёй ён
+    ёсць ж жа з за і іх ім ім імі й каб калі каля кожны куды ледзь ліба менш мне мы мяне на над
+    нават нам нас не нейкі ні ніхто нічога но ну ня пад паміж па пасля перад пра праз пры раз
+    са сабе сам сама самі свае сваё свайго сваёй свой свая сябе так такі такая такое такія
+    таксама там таму то той толькі тут тая тое тыя у уж ужо усе усё усіх хаця хто ці цяпер чым
+    чаму чаго што шмат шмат як якая які якія якога якое якой яму яго яе ён яна яно яны ў
+    """.split()
+)
+
+_BE_VOWELS = frozenset("аеёіоуыэюя")
+# Inflectional endings, tried longest first; one is removed per word.
+_BE_ENDINGS = tuple(
+    sorted(
+        set(
+            # -ія/-ыя nouns (санкцыя, Расія) and soft adjectives
+            "ыямі іямі ыях іях ыям іям ыяй іяй ыяю іяю ыя ія ыі іі ый ій ыю ію".split()
+            # adjectives and participles
+            + "ымі імі ага яга аму яму ая яя ое ее ую юю ых іх ым ім ой ай ей".split()
+            # nouns
+            + "амі ямі ах ях ам ям аў яў оў еў ою ею ом ем а я у ю е о ы і".split()
+            # verbs: infinitive, present plural, 3rd singular, past masculine
+            + "аць яць ець іць ыць ць ці чы уць юць аюць яюць ае яе аеш аем аеце іце ыце еце іш іў ыў".split()
+        ),
+        key=lambda e: (-len(e), e),
+    )
+)
+_DOUBLED_BEFORE_INSTRUMENTAL = frozenset("сцлнзжшч")
+
+
+def _has_vowel(text: str) -> bool:
+    return any(ch in _BE_VOWELS for ch in text)
+
+
+def stem_belarusian(word: str) -> str:
+    """Light suffix stemmer for Belarusian (input lowercased and folded).
+
+    Rules, in order:
+    1. words under 4 characters, or with digits, are left alone;
+    2. a reflexive ``-ся`` is removed when 4 or more characters remain;
+    3. instrumental singular after a doubled consonant drops ``ю`` and one consonant
+       (Беларуссю → беларус);
+    4. otherwise the longest inflectional ending is removed whose remaining stem has at least
+       2 characters and a vowel (выбарамі → выбар, санкцыямі → санкц, палітычнага → палітычн);
+    5. a stem ending in ``дз`` becomes ``д`` (уладзе → улад, as улада → улад);
+    6. a final soft sign or apostrophe is removed (Беларусь → беларус, сям’я → сям).
+    """
+    if len(word) < 4 or any(ch.isdigit() for ch in word):
+        return word
+    stem = word
+    if stem.endswith("ся") and len(stem) >= 6:
+        stem = stem[:-2]
+    if len(stem) >= 5 and stem.endswith("ю") and stem[-2] == stem[-3] and stem[-2] in _DOUBLED_BEFORE_INSTRUMENTAL:
+        stem = stem[:-2]
+    else:
+        for ending in _BE_ENDINGS:
+            if stem.endswith(ending):
+                rest = stem[: -len(ending)]
+                if len(rest) >= 2 and _has_vowel(rest):
+                    stem = rest
+                    break
+    if stem.endswith("дз") and len(stem) > 3:
+        stem = stem[:-1]
+    while len(stem) > 2 and stem[-1] in ("ь", CANONICAL_APOSTROPHE):
+        stem = stem[:-1]
+    return stem
+
+
+class BelarusianStemFilter(Filter):
+    """Applies :func:`stem_belarusian` to every token (with a per-process cache)."""
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self)
+
+    def __hash__(self) -> int:
+        return hash(type(self))
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        for token in tokens:
+            if not token.stopped:
+                token.text = _cached_be_stem(token.text)
+            yield token
+
+
+@lru_cache(maxsize=100_000)
+def _cached_be_stem(word: str) -> str:
+    return stem_belarusian(word)
+
+
+# ---------------------------------------------------------------------------- analyzers
+
+
+def _stoplist(language: str) -> frozenset[str]:
+    if language == "be":
+        words: frozenset[str] = BELARUSIAN_STOPWORDS
+    else:
+        words = frozenset(stopwords_for_language(language))
+    return frozenset(fold_variants(w) for w in words)
+
+
+def _base() -> Any:
+    return RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter() | VariantFoldFilter()
+
+
+def language_analyzer(language: str) -> Analyzer:
+    """The stemming analyzer for ``en``, ``ru`` or ``be``."""
+    stop = StopFilter(stoplist=_stoplist(language), minsize=1)
+    if language == "be":
+        return _base() | stop | BelarusianStemFilter()  # type: ignore[no-any-return]
+    if language in ("en", "ru"):
+        return _base() | stop | StemFilter(lang=language, cachesize=100_000)  # type: ignore[no-any-return]
+    raise ValueError(f"no analyzer for language {language!r}")
+
+
+def spelling_analyzer() -> Analyzer:
+    """Unstemmed analysis (tokenize, lowercase, fold) for spelling suggestions."""
+    return _base()  # type: ignore[no-any-return]
+
+
+def analyze(analyzer: Analyzer, text: str) -> list[str]:
+    """The indexed terms ``analyzer`` makes of ``text`` (stop words removed)."""
+    return [t.text for t in analyzer(text) if not t.stopped]

