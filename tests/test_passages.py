@@ -1,0 +1,49 @@
+"""Passage splitting: sizes, order, title prefix, long paragraphs."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from indexer.archive import Article
+from indexer.passages import chunk_words, split_article, split_units
+
+
+def article(body: str, lede: str = "") -> Article:
+    return Article(id="a", language="en", title="The  Title", body=body, published=dt.date(2024, 1, 1), lede=lede)
+
+
+def words(n: int, tag: str = "w") -> str:
+    return " ".join(f"{tag}{i}" for i in range(n))
+
+
+def test_paragraphs_grouped_up_to_max() -> None:
+    body = "\n\n".join(words(60, f"p{i}_") for i in range(5))  # 300 words
+    passages = split_article(article(body), 80, 160)
+    assert [len(p.text.split("\n", 1)[1].split()) for p in passages] == [120, 180]
+    assert [p.ordinal for p in passages] == [0, 1]
+    assert all(p.text.startswith("The Title\n") for p in passages)
+
+
+def test_long_paragraph_cut_at_sentences_and_hard_cut() -> None:
+    sentence = words(50) + "."
+    units = split_units(" ".join([sentence] * 6), 160)
+    assert len(units) == 6
+    long = words(400).split()
+    assert split_units(" ".join(long), 160) == [" ".join(long[:160]), " ".join(long[160:320]), " ".join(long[320:])]
+
+
+def test_short_tail_merged() -> None:
+    assert chunk_words([words(150), words(20, "t")], 80, 160) == [words(150) + " " + words(20, "t")]
+
+
+def test_lede_included_and_short_article_is_one_passage() -> None:
+    passages = split_article(article("Short body.", lede="A lede."), 80, 160)
+    assert [p.text for p in passages] == ["The Title\nA lede. Short body."]
+
+
+def test_every_word_kept_in_order() -> None:
+    body = "\n\n".join(words(n, f"p{n}_") for n in (30, 200, 10, 90, 170, 5))
+    passages = split_article(article(body), 80, 160)
+    rejoined = " ".join(p.text.split("\n", 1)[1] for p in passages)
+    assert rejoined.split() == body.split()
+    assert all(len(p.text.split()) <= 160 + 40 + 2 for p in passages)
