@@ -13,8 +13,8 @@ from functools import lru_cache
 from typing import Any
 
 from whoosh.analysis import Filter, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter
-from whoosh.analysis.analyzers import Analyzer
 from whoosh.analysis.acore import Token
+from whoosh.analysis.analyzers import Analyzer
 from whoosh.lang import stopwords_for_language
 
 ANALYZER_VERSION = 1
@@ -42,7 +42,7 @@ def fold_variants(word: str) -> str:
     return word
 
 
-class VariantFoldFilter(Filter):
+class VariantFoldFilter(Filter):  # type: ignore[misc]
     """Applies :func:`fold_variants` to every token."""
 
     def __eq__(self, other: object) -> bool:
@@ -129,7 +129,7 @@ def stem_belarusian(word: str) -> str:
     return stem
 
 
-class BelarusianStemFilter(Filter):
+class BelarusianStemFilter(Filter):  # type: ignore[misc]
     """Applies :func:`stem_belarusian` to every token (with a per-process cache)."""
 
     def __eq__(self, other: object) -> bool:
@@ -169,15 +169,15 @@ def language_analyzer(language: str) -> Analyzer:
     """The stemming analyzer for ``en``, ``ru`` or ``be``."""
     stop = StopFilter(stoplist=_stoplist(language), minsize=1)
     if language == "be":
-        return _base() | stop | BelarusianStemFilter()  # type: ignore[no-any-return]
+        return _base() | stop | BelarusianStemFilter()
     if language in ("en", "ru"):
-        return _base() | stop | StemFilter(lang=language, cachesize=100_000)  # type: ignore[no-any-return]
+        return _base() | stop | StemFilter(lang=language, cachesize=100_000)
     raise ValueError(f"no analyzer for language {language!r}")
 
 
 def spelling_analyzer() -> Analyzer:
     """Unstemmed analysis (tokenize, lowercase, fold) for spelling suggestions."""
-    return _base()  # type: ignore[no-any-return]
+    return _base()
 
 
 def analyze(analyzer: Analyzer, text: str) -> list[str]:

@@ -16,8 +16,21 @@ from indexer.errors import ArchiveError
 LANGUAGES = ("en", "ru", "be")
 ID_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,200}")
 KNOWN_FIELDS = frozenset(
-    {"id", "language", "title", "body", "published", "lede", "category", "category_label", "url",
-     "authors", "tags", "issue", "translation_key"}
+    {
+        "id",
+        "language",
+        "title",
+        "body",
+        "published",
+        "lede",
+        "category",
+        "category_label",
+        "url",
+        "authors",
+        "tags",
+        "issue",
+        "translation_key",
+    }
 )
 
 
@@ -51,7 +64,10 @@ class Article:
         """The article as an import-format JSON object (unknown fields included)."""
         record: dict[str, Any] = dict(self.extra)
         record.update(
-            id=self.id, language=self.language, title=self.title, body=self.body,
+            id=self.id,
+            language=self.language,
+            title=self.title,
+            body=self.body,
             published=self.published.isoformat(),
         )
         for name in ("lede", "category", "category_label", "url", "translation_key"):
@@ -145,7 +161,9 @@ def read_archive(sources: Iterable[Path], detect: Any = None) -> ImportResult:
                 bad.append(BadLine(str(path), number, exc.field, exc.reason))
                 continue
             if article.id in seen:
-                bad.append(BadLine(str(path), number, "id", f"duplicate id {article.id!r} (first at {seen[article.id]})"))
+                bad.append(
+                    BadLine(str(path), number, "id", f"duplicate id {article.id!r} (first at {seen[article.id]})")
+                )
                 continue
             seen[article.id] = f"{path}:{number}"
             articles.append(article)

@@ -55,8 +55,8 @@ def _quiet_transformers() -> None:
     """transformers' weight-loading bars and load reports are noise on a CLI's stderr."""
     import transformers
 
-    transformers.logging.set_verbosity_error()
-    transformers.logging.disable_progress_bar()
+    transformers.logging.set_verbosity_error()  # type: ignore[no-untyped-call]
+    transformers.logging.disable_progress_bar()  # type: ignore[no-untyped-call]
 
 
 class SentenceTransformerEmbedder:
@@ -98,8 +98,11 @@ class SentenceTransformerEmbedder:
 
         with torch.inference_mode():
             vectors = self._model.encode(
-                list(texts), batch_size=self._batch_size, convert_to_numpy=True,
-                normalize_embeddings=True, show_progress_bar=False,
+                list(texts),
+                batch_size=self._batch_size,
+                convert_to_numpy=True,
+                normalize_embeddings=True,
+                show_progress_bar=False,
             )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 

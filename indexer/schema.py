@@ -45,4 +45,4 @@ def build_schema() -> Schema:
         analyzer = language_analyzer(language)
         for part, boost in zip(TEXT_PARTS, (3.0, 1.5, 1.0), strict=True):
             fields[text_field(part, language)] = TEXT(analyzer=analyzer, stored=False, field_boost=boost)
-    return Schema(**fields)  # type: ignore[arg-type]
+    return Schema(**fields)

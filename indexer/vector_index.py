@@ -46,8 +46,10 @@ def write_passages(directory: Path, passages: Iterable[Passage]) -> None:
     """One JSON object per line; line N describes row N of the faiss index."""
     with (directory / PASSAGES_FILE).open("w", encoding="utf-8") as out:
         for row, p in enumerate(passages):
-            out.write(json.dumps({"row": row, "article": p.article_id, "n": p.ordinal, "text": p.text},
-                                 ensure_ascii=False) + "\n")
+            out.write(
+                json.dumps({"row": row, "article": p.article_id, "n": p.ordinal, "text": p.text}, ensure_ascii=False)
+                + "\n"
+            )
 
 
 def read_passages(directory: Path) -> list[Passage]:

@@ -30,10 +30,14 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     reindex = commands.add_parser("reindex", help="build a new index generation and make it live")
-    reindex.add_argument("sources", nargs="*", type=Path, metavar="SOURCE",
-                         help=".jsonl files or directories of them (default: ARCHIVE_SEARCH_ARCHIVE)")
-    reindex.add_argument("--strict", action="store_true",
-                         help="fail (exit 1, nothing published) if any line is bad")
+    reindex.add_argument(
+        "sources",
+        nargs="*",
+        type=Path,
+        metavar="SOURCE",
+        help=".jsonl files or directories of them (default: ARCHIVE_SEARCH_ARCHIVE)",
+    )
+    reindex.add_argument("--strict", action="store_true", help="fail (exit 1, nothing published) if any line is bad")
     reindex.add_argument("--json", action="store_true", help="print one JSON summary on stdout")
 
     status = commands.add_parser("status", help="show the live generation")
@@ -79,13 +83,20 @@ def _reindex(args: argparse.Namespace, settings: Settings, out: TextIO, err: Tex
     for bad in report.bad_lines:
         print(f"skipped {bad}", file=err)
     langs = ", ".join(f"{k} {v}" for k, v in report.languages.items())
-    print(f"Published generation {report.generation}" + (f" (previous: {report.previous})" if report.previous else ""),
-          file=out)
+    print(
+        f"Published generation {report.generation}" + (f" (previous: {report.previous})" if report.previous else ""),
+        file=out,
+    )
     print(f"Articles:  {report.articles} ({langs})", file=out)
-    print(f"Skipped:   {len(report.bad_lines)} bad line(s)" + (" (reasons above)" if report.bad_lines else ""), file=out)
+    print(
+        f"Skipped:   {len(report.bad_lines)} bad line(s)" + (" (reasons above)" if report.bad_lines else ""), file=out
+    )
     print(f"Passages:  {report.passages}", file=out)
-    print(f"Time:      {report.seconds:.1f} s (embedding {report.embedding_seconds:.1f} s, "
-          f"{report.passages_per_second:.1f} passages/s)", file=out)
+    print(
+        f"Time:      {report.seconds:.1f} s (embedding {report.embedding_seconds:.1f} s, "
+        f"{report.passages_per_second:.1f} passages/s)",
+        file=out,
+    )
     return EXIT_OK
 
 

@@ -15,7 +15,13 @@ from indexer.settings import sample_archive_path
 
 from .conftest import FIXTURES
 
-GOOD: dict[str, Any] = {"id": "a-1", "language": "en", "title": "Title", "body": "Body text.", "published": "2024-01-02"}
+GOOD: dict[str, Any] = {
+    "id": "a-1",
+    "language": "en",
+    "title": "Title",
+    "body": "Body text.",
+    "published": "2024-01-02",
+}
 
 
 def write_lines(path: Path, lines: list[Any]) -> Path:
@@ -91,10 +97,19 @@ def test_duplicate_id_across_files(tmp_path: Path) -> None:
 
 
 def test_optional_fields_unknown_fields_and_empty_list_items(tmp_path: Path) -> None:
-    record = dict(GOOD, lede=" Lede ", category="belarus-west", category_label="Belarus–West relations",
-                  url="https://newsletter.example/a-1", authors=["Anna", "", " "], tags=["", "eu"],
-                  issue={"start": "2024-01-01", "end": "2024-01-07"}, translation_key="a", sample=True,
-                  extra_info={"x": 1})
+    record = dict(
+        GOOD,
+        lede=" Lede ",
+        category="belarus-west",
+        category_label="Belarus–West relations",
+        url="https://newsletter.example/a-1",
+        authors=["Anna", "", " "],
+        tags=["", "eu"],
+        issue={"start": "2024-01-01", "end": "2024-01-07"},
+        translation_key="a",
+        sample=True,
+        extra_info={"x": 1},
+    )
     [article] = read_archive([write_lines(tmp_path / "a.jsonl", [record])]).articles
     assert article.authors == ("Anna",) and article.tags == ("eu",)
     assert article.lede == "Lede"
@@ -107,10 +122,18 @@ def test_optional_fields_unknown_fields_and_empty_list_items(tmp_path: Path) -> 
 def test_language_detected_when_absent(tmp_path: Path) -> None:
     records = [
         dict(GOOD, id="en", language=None, title="Sanctions and elections", body="The EU agreed new sanctions."),
-        {**{k: v for k, v in GOOD.items() if k != "language"}, "id": "ru", "title": "Санкции",
-         "body": "Евросоюз согласовал новые санкции против Беларуси."},
-        {**{k: v for k, v in GOOD.items() if k != "language"}, "id": "be", "title": "Санкцыі",
-         "body": "Еўрасаюз узгадніў новыя санкцыі супраць Беларусі."},
+        {
+            **{k: v for k, v in GOOD.items() if k != "language"},
+            "id": "ru",
+            "title": "Санкции",
+            "body": "Евросоюз согласовал новые санкции против Беларуси.",
+        },
+        {
+            **{k: v for k, v in GOOD.items() if k != "language"},
+            "id": "be",
+            "title": "Санкцыі",
+            "body": "Еўрасаюз узгадніў новыя санкцыі супраць Беларусі.",
+        },
     ]
     articles = read_archive([write_lines(tmp_path / "a.jsonl", records)]).articles
     assert {a.id: a.language for a in articles} == {"en": "en", "ru": "ru", "be": "be"}
@@ -121,7 +144,7 @@ def test_sources_errors(tmp_path: Path) -> None:
     with pytest.raises(ArchiveError, match="no such file or directory"):
         source_files([tmp_path / "missing.jsonl"])
     (tmp_path / "empty").mkdir()
-    with pytest.raises(ArchiveError, match="contains no .jsonl files"):
+    with pytest.raises(ArchiveError, match=r"contains no \.jsonl files"):
         source_files([tmp_path / "empty"])
 
 

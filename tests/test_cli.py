@@ -60,7 +60,9 @@ def test_reindex_and_status_json(index_dir: Path, tmp_path: Path) -> None:
     archive.write_text((FIXTURES / "tiny.jsonl").read_text() + '{"id": "bad"}\n')
 
     code, out, err = run(["reindex", "--strict", str(archive)])
-    assert code == 1 and out == "" and "nothing published (--strict)" in err and f"{archive}:4: title: is required" in err
+    assert (
+        code == 1 and out == "" and "nothing published (--strict)" in err and f"{archive}:4: title: is required" in err
+    )
     assert current_generation_id(index_dir) is None
 
     code, out, err = run(["reindex", "--json", str(archive)])

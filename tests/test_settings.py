@@ -22,8 +22,14 @@ def test_defaults() -> None:
 
 
 def test_environment_overrides() -> None:
-    settings = Settings.from_env({"ARCHIVE_SEARCH_INDEX_DIR": "/tmp/x", "ARCHIVE_SEARCH_PASSAGE_MAX_WORDS": "120",
-                                  "ARCHIVE_SEARCH_MODEL": "/models/other", "UNRELATED": "1"})
+    settings = Settings.from_env(
+        {
+            "ARCHIVE_SEARCH_INDEX_DIR": "/tmp/x",
+            "ARCHIVE_SEARCH_PASSAGE_MAX_WORDS": "120",
+            "ARCHIVE_SEARCH_MODEL": "/models/other",
+            "UNRELATED": "1",
+        }
+    )
     assert settings.index_dir == Path("/tmp/x")
     assert settings.passage_max_words == 120
     assert settings.model == "/models/other"
