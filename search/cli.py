@@ -70,12 +70,14 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
 def _reindex(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
     from indexer.build import build_generation, terminal_progress
     from indexer.embedder import load_embedder
+    from indexer.vector_index import limit_faiss_threads
 
     sources = args.sources or [settings.archive]
     missing = [s for s in sources if not s.exists()]
     if missing:  # fail before the model loads
         raise CommandError(f"{missing[0]}: no such file or directory")
-    embedder = load_embedder(settings)
+    limit_faiss_threads(1)
+    embedder = load_embedder(settings)  # torch limited to TORCH_THREADS (2 by default)
     report = build_generation(settings, embedder, sources, strict=args.strict, progress=terminal_progress)
     if args.json:
         _print_json(report.to_json(), out)

@@ -73,6 +73,10 @@ def test_reindex_and_status_json(index_dir: Path, tmp_path: Path) -> None:
     assert report["skipped"] == 1 and report["skipped_lines"] == [f"{archive}:4: title: is required"]
     assert report["passages"] == 3 and report["seconds"] > 0 and report["passages_per_second"] > 0
     assert set(report) >= {"sources", "previous", "embedding_seconds"}
+    import faiss
+    import torch
+
+    assert faiss.omp_get_max_threads() == 1 and torch.get_num_threads() <= 2
 
     code, out, _err = run(["status", "--json"])
     status = json.loads(out)
