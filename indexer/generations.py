@@ -17,6 +17,7 @@ from indexer.errors import GenerationError, IncompatibleIndexError, NoIndexError
 from indexer.schema import SCHEMA_VERSION
 
 if TYPE_CHECKING:
+    from indexer.archive import Article
     from indexer.embedder import ModelInfo
     from indexer.passages import Passage
 
@@ -212,6 +213,20 @@ def open_generation(index_dir: Path, generation_id: str | None = None, model: Mo
         keyword.close()
         raise GenerationError(f"generation {generation_id}: vector dimension {vectors.d} does not match its manifest")
     return Generation(generation_id, path, manifest, keyword, vectors, passages)
+
+
+def read_articles(generation: Generation) -> list[Article]:
+    """The generation's articles, as imported (from ``articles.jsonl``)."""
+    from indexer.archive import parse_line
+
+    articles = []
+    with (generation.path / ARTICLES_FILE).open("rb") as src:
+        for number, line in enumerate(src, start=1):
+            try:
+                articles.append(parse_line(line))
+            except Exception as exc:  # noqa: BLE001 - our own file: any failure means damage
+                raise GenerationError(f"generation {generation.id}: {ARTICLES_FILE}:{number}: {exc}") from None
+    return articles
 
 
 def remove_generation_dir(path: Path) -> None:

@@ -8,7 +8,7 @@ from indexer.analysis import language_analyzer, spelling_analyzer
 from indexer.archive import LANGUAGES
 
 #: Bump whenever fields change; a generation with another version is refused when opened.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 #: The searchable text parts of an article; each exists once per language (``title_en`` …).
 TEXT_PARTS = ("title", "lede", "body")
 
@@ -24,7 +24,7 @@ def build_schema() -> Schema:
         "id": ID(stored=True, unique=True),
         "group": ID(stored=True),
         "language": ID(stored=True),
-        "category": ID(stored=True),
+        "category": KEYWORD(stored=True, lowercase=True, scorable=False),
         "published": NUMERIC(int, bits=32, stored=True, sortable=True, signed=False),
         "published_at": DATETIME(stored=False, sortable=True),
         "year": NUMERIC(int, bits=32, stored=True, signed=False),

@@ -59,6 +59,11 @@ class Settings:
     passage_min_words: int = _setting(80, "Smallest passage, in words, unless the article itself is shorter.")
     embed_batch_size: int = _setting(16, "Passages per forward pass of the model during indexing.")
     torch_threads: int = _setting(2, "Threads torch may use for the model.")
+    semantic_candidates: int = _setting(
+        200, "Passages the semantic retriever takes (their articles form the semantic candidate set)."
+    )
+    hybrid_fusion: str = _setting("rrf", "How hybrid mode fuses keyword and semantic rankings: `rrf` or `convex`.")
+    hybrid_alpha: float = _setting(0.5, "Weight of the semantic scores in `convex` fusion (0–1).")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -75,13 +80,23 @@ class Settings:
 
     def validated(self) -> Settings:
         """Check cross-field constraints; raise ``SettingsError`` naming the setting."""
-        for name in ("passage_max_words", "passage_min_words", "embed_batch_size", "torch_threads"):
+        for name in (
+            "passage_max_words",
+            "passage_min_words",
+            "embed_batch_size",
+            "torch_threads",
+            "semantic_candidates",
+        ):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{ENV_PREFIX}{name.upper()}: must be at least 1")
         if self.passage_min_words > self.passage_max_words:
             raise SettingsError(
                 f"{ENV_PREFIX}PASSAGE_MIN_WORDS: must not exceed PASSAGE_MAX_WORDS ({self.passage_max_words})"
             )
+        if self.hybrid_fusion not in ("rrf", "convex"):
+            raise SettingsError(f"{ENV_PREFIX}HYBRID_FUSION: must be rrf or convex, got {self.hybrid_fusion!r}")
+        if not 0.0 <= self.hybrid_alpha <= 1.0:
+            raise SettingsError(f"{ENV_PREFIX}HYBRID_ALPHA: must be between 0 and 1, got {self.hybrid_alpha}")
         if not self.model.strip():
             raise SettingsError(f"{ENV_PREFIX}MODEL: must not be empty")
         return self
@@ -98,6 +113,11 @@ def _parse(name: str, raw: str, type_name: Any) -> Any:
             return int(raw)
         except ValueError:
             raise SettingsError(f"{name}: expected an integer, got {raw!r}") from None
+    if type_text == "float":
+        try:
+            return float(raw)
+        except ValueError:
+            raise SettingsError(f"{name}: expected a number, got {raw!r}") from None
     return raw
 
 

@@ -1,0 +1,52 @@
+"""JSON endpoints: search, article, related, health (blocking work runs in the threadpool)."""
+
+from __future__ import annotations
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from search.engine import Engine
+from search.errors import InvalidParameter
+from search.query import make_request
+
+
+def engine_of(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+async def health(request: Request) -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+async def search(request: Request) -> JSONResponse:
+    params = request.query_params
+    search_request = make_request(
+        params.get("q"),
+        params.get("mode"),
+        params.getlist("lang"),
+        params.getlist("category"),
+        params.get("since"),
+        params.get("until"),
+        params.get("page"),
+        params.get("size"),
+    )
+    return JSONResponse(await run_in_threadpool(engine_of(request).search, search_request))
+
+
+async def article(request: Request) -> JSONResponse:
+    return JSONResponse(await run_in_threadpool(engine_of(request).article, request.path_params["article_id"]))
+
+
+async def related(request: Request) -> JSONResponse:
+    params = request.query_params
+    limit_text = params.get("limit", "10")
+    try:
+        limit = int(limit_text)
+    except ValueError:
+        raise InvalidParameter("limit", f"must be a whole number, got {limit_text!r}") from None
+    doc = await run_in_threadpool(
+        engine_of(request).related, request.path_params["article_id"], limit, params.get("scope", "past")
+    )
+    return JSONResponse(doc)

@@ -1,0 +1,92 @@
+"""The Starlette application: create_app, the lifespan that owns the model and the index, error mapping."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from indexer.errors import IndexerError
+from indexer.settings import Settings
+from search import api, pages
+from search.errors import SearchError
+
+log = logging.getLogger("archive_search")
+
+#: The one place where error codes become HTTP statuses.
+STATUS_BY_CODE = {
+    "invalid_parameter": 400,
+    "query_too_long": 400,
+    "bad_request": 400,
+    "not_found": 404,
+    "method_not_allowed": 405,
+    "no_index": 503,
+    "incompatible_index": 503,
+}
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    """Build the app; the model and the live generation are loaded in its lifespan, once."""
+    settings = settings or Settings.from_env()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        from starlette.concurrency import run_in_threadpool
+
+        from indexer.embedder import load_embedder
+        from search.engine import Engine
+
+        embedder = await run_in_threadpool(load_embedder, settings)
+        engine = await run_in_threadpool(Engine.open, settings, embedder)
+        app.state.engine = engine
+        log.info("serving generation %s (%d articles)", engine.generation_id, len(engine.catalog.articles))
+        try:
+            yield
+        finally:
+            engine.close()
+
+    routes = [
+        Route("/", pages.home),
+        Route("/health", api.health),
+        Route("/api/search", api.search),
+        Route("/api/articles/{article_id}", api.article),
+        Route("/api/articles/{article_id}/related", api.related),
+    ]
+    # Domain and HTTP errors are answered by ExceptionMiddleware; anything else reaches the
+    # Exception handler in ServerErrorMiddleware (a 500, logged, re-raised for the server's log).
+    handlers: dict[Any, Any] = {
+        SearchError: handle_error,
+        IndexerError: handle_error,
+        HTTPException: handle_error,
+        Exception: handle_error,
+    }
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=handlers)
+    app.state.settings = settings
+    return app
+
+
+def error_parts(exc: Exception) -> tuple[int, str, str]:
+    """(status, code, message) for any exception; unexpected ones are 500 and logged with a traceback."""
+    if isinstance(exc, SearchError | IndexerError):
+        return STATUS_BY_CODE.get(exc.code, 400 if isinstance(exc, SearchError) else 500), exc.code, exc.message
+    if isinstance(exc, HTTPException):
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return exc.status_code, code, str(exc.detail)
+    log.exception("unexpected error", exc_info=exc)
+    return 500, "internal_error", "internal server error"
+
+
+async def handle_error(request: Request, exc: Exception) -> Response:
+    """Every exception → ``{"error": {"code", "message"}}`` under /api, a friendly page elsewhere."""
+    status, code, message = error_parts(exc)
+    if request.url.path.startswith("/api/") or request.url.path == "/health":
+        body: dict[str, Any] = {"error": {"code": code, "message": message}}
+        return JSONResponse(body, status_code=status)
+    return HTMLResponse(pages.error_page(status, message), status_code=status)

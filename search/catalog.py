@@ -1,0 +1,103 @@
+"""The article table of an opened generation: articles, translation groups, filters, passage and article vectors."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from indexer.archive import Article
+from indexer.generations import Generation, read_articles
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+
+def date_number(day: dt.date) -> int:
+    """A date as the yyyymmdd integer the keyword index stores in ``published``."""
+    return day.year * 10000 + day.month * 100 + day.day
+
+
+class Catalog:
+    """Everything the query side needs about articles, held in memory and read-only after loading.
+
+    Articles are addressed by their position in ``articles``; groups by translation key (an
+    article without one is a group of its own).
+    """
+
+    def __init__(self, generation: Generation) -> None:
+        self.articles: list[Article] = read_articles(generation)
+        self.index_of = {a.id: i for i, a in enumerate(self.articles)}
+        self.language = np.array([a.language for a in self.articles])
+        self.category = np.array([a.category.lower() for a in self.articles])
+        self.published = np.array([date_number(a.published) for a in self.articles], dtype=np.int64)
+        self.group_of = [a.group_key for a in self.articles]
+        members: dict[str, list[int]] = {}
+        for i, key in enumerate(self.group_of):
+            members.setdefault(key, []).append(i)
+        # first-published version first: the default version to show
+        self.groups = {
+            key: sorted(ids, key=lambda i: (self.articles[i].published, self.articles[i].id))
+            for key, ids in members.items()
+        }
+
+        self.docnum_article = np.full(generation.keyword.doc_count_all(), -1, dtype=np.int64)
+        with generation.keyword.reader() as reader:
+            for docnum, fields in reader.iter_docs():
+                self.docnum_article[docnum] = self.index_of[fields["id"]]
+
+        self.passages = generation.passages
+        self.passage_article = np.array([self.index_of[p.article_id] for p in self.passages], dtype=np.int64)
+        vectors = generation.vectors
+        self.passage_vectors: npt.NDArray[np.float32] = (
+            vectors.reconstruct_n(0, vectors.ntotal) if vectors.ntotal else np.zeros((0, vectors.d), np.float32)
+        )
+        order = np.argsort(self.passage_article, kind="stable")
+        bounds = np.searchsorted(self.passage_article[order], np.arange(len(self.articles) + 1))
+        self.article_rows = [order[bounds[i] : bounds[i + 1]] for i in range(len(self.articles))]
+        sums = np.zeros((len(self.articles), self.passage_vectors.shape[1]), dtype=np.float32)
+        np.add.at(sums, self.passage_article, self.passage_vectors)
+        norms = np.linalg.norm(sums, axis=1, keepdims=True)
+        self.article_vectors = sums / np.maximum(norms, 1e-12)
+
+    def allowed(
+        self,
+        languages: tuple[str, ...] = (),
+        categories: tuple[str, ...] | None = (),
+        since: dt.date | None = None,
+        until: dt.date | None = None,
+    ) -> npt.NDArray[np.bool_] | None:
+        """A mask of the articles passing the filters, or None when there are no filters.
+
+        ``categories=None`` means an impossible category filter (nothing passes).
+        """
+        if categories is None:
+            return np.zeros(len(self.articles), dtype=bool)
+        if not (languages or categories or since or until):
+            return None
+        mask = np.ones(len(self.articles), dtype=bool)
+        if languages:
+            mask &= np.isin(self.language, languages)
+        if categories:
+            mask &= np.isin(self.category, categories)
+        if since:
+            mask &= self.published >= date_number(since)
+        if until:
+            mask &= self.published <= date_number(until)
+        return mask
+
+    def best_passage(self, article: int, query_vector: npt.NDArray[np.float32]) -> tuple[int, float]:
+        """The article's passage row closest to the query vector, and its cosine."""
+        rows = self.article_rows[article]
+        scores = self.passage_vectors[rows] @ query_vector
+        best = int(np.argmax(scores))
+        return int(rows[best]), float(scores[best])
+
+    def translations(self, group: str, shown: int) -> list[dict[str, Any]]:
+        """The other language versions of a group, as listed under a hit."""
+        return [
+            {"id": self.articles[i].id, "language": self.articles[i].language, "title": self.articles[i].title}
+            for i in self.groups[group]
+            if i != shown
+        ]

@@ -1,0 +1,281 @@
+"""The search engine over one opened generation: keyword, semantic and hybrid search, grouped hits, related."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from whoosh import query as wq
+
+from indexer.embedder import Embedder
+from indexer.generations import Generation, open_generation
+from indexer.settings import Settings
+from search.catalog import Catalog, date_number
+from search.errors import InvalidParameter, NotFound
+from search.fusion import fuse, rank
+from search.query import ParsedQuery, SearchRequest, parse_query
+from search.snippets import PASSAGE_SNIPPET_CHARS, highlight_fragments, plain_snippet
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+#: Results in the query's detected language get this much more weight (keyword: ×, semantic: +).
+KEYWORD_LANGUAGE_BOOST = 1.1
+SEMANTIC_LANGUAGE_BONUS = 0.01
+RELATED_SCOPES = ("past", "all")
+
+
+class Engine:
+    """Answers searches, article look-ups and related-article questions for one generation."""
+
+    def __init__(self, generation: Generation, embedder: Embedder, settings: Settings) -> None:
+        self.generation = generation
+        self.embedder = embedder
+        self.settings = settings
+        self.catalog = Catalog(generation)
+
+    @classmethod
+    def open(cls, settings: Settings, embedder: Embedder) -> Engine:
+        """Open the live generation (refused if it does not match the code or the model)."""
+        from indexer.vector_index import limit_faiss_threads
+
+        limit_faiss_threads(1)
+        return cls(open_generation(settings.index_dir, model=embedder.info), embedder, settings)
+
+    @property
+    def generation_id(self) -> str:
+        return self.generation.id
+
+    def close(self) -> None:
+        self.generation.close()
+
+    # ------------------------------------------------------------------ search
+
+    def search(self, request: SearchRequest) -> dict[str, Any]:
+        """The search response document (see the README's HTTP API)."""
+        started = time.perf_counter()
+        parsed = parse_query(request.q, self.generation.keyword.schema)
+        categories: tuple[str, ...] | None = request.categories
+        if parsed.categories:
+            categories = (
+                tuple(c for c in request.categories if c in parsed.categories) or None
+                if request.categories
+                else parsed.categories
+            )
+        mask = self.catalog.allowed(request.languages, categories, request.since, request.until)
+
+        keyword: dict[int, float] = {}
+        if request.mode in ("keyword", "hybrid"):
+            keyword = self._keyword(parsed, request, categories)
+        semantic: dict[int, float] = {}
+        query_vector = None
+        if request.mode in ("semantic", "hybrid") and parsed.semantic_text:
+            query_vector = self.embedder.embed_queries([parsed.semantic_text])[0]
+            semantic = self._semantic(query_vector, mask)
+
+        keyword_groups = self._group_scores(keyword, parsed.language, lambda s: s * KEYWORD_LANGUAGE_BOOST)
+        semantic_groups = self._group_scores(semantic, parsed.language, lambda s: s + SEMANTIC_LANGUAGE_BONUS)
+        if request.mode == "keyword":
+            fused = keyword_groups
+        elif request.mode == "semantic":
+            fused = semantic_groups
+        else:
+            if parsed.explicit:  # operators, phrases, fields: the user asked for exact matches
+                semantic_groups = {g: s for g, s in semantic_groups.items() if g in keyword_groups}
+            fused = fuse(keyword_groups, semantic_groups, self.settings.hybrid_fusion, self.settings.hybrid_alpha)
+
+        ordered = rank(fused)
+        start = (request.page - 1) * request.size
+        hits = [
+            self._hit(group, fused[group], request, parsed, keyword, query_vector)
+            for group in ordered[start : start + request.size]
+        ]
+        return {
+            "query": request.q,
+            "mode": request.mode,
+            "generation": self.generation_id,
+            "total": len(ordered),
+            "page": request.page,
+            "size": request.size,
+            "hits": hits,
+            "took_ms": round((time.perf_counter() - started) * 1000, 2),
+        }
+
+    def _keyword(
+        self, parsed: ParsedQuery, request: SearchRequest, categories: tuple[str, ...] | None
+    ) -> dict[int, float]:
+        """Every matching article's BM25F score (filters applied inside Whoosh)."""
+        if categories is None:
+            return {}
+        parts: list[Any] = []
+        if request.languages:
+            parts.append(wq.Or([wq.Term("language", lang) for lang in request.languages]))
+        if categories:
+            parts.append(wq.Or([wq.Term("category", c) for c in categories]))
+        if request.since or request.until:
+            parts.append(
+                wq.NumericRange(
+                    "published",
+                    date_number(request.since) if request.since else None,
+                    date_number(request.until) if request.until else None,
+                )
+            )
+        with self.generation.keyword.searcher() as searcher:
+            results = searcher.search(parsed.whoosh, limit=None, filter=wq.And(parts) if parts else None)
+            docnum_article = self.catalog.docnum_article
+            return {int(docnum_article[docnum]): float(score) for score, docnum in results.top_n}
+
+    def _semantic(self, query_vector: npt.NDArray[np.float32], mask: npt.NDArray[np.bool_] | None) -> dict[int, float]:
+        """Articles of the top passages (``SEMANTIC_CANDIDATES``) by cosine, each scored by its best passage."""
+        import faiss
+
+        index = self.generation.vectors
+        k = self.settings.semantic_candidates
+        params = None
+        if mask is not None:
+            rows = np.flatnonzero(mask[self.catalog.passage_article]).astype(np.int64)
+            if len(rows) == 0:
+                return {}
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(rows))
+            k = min(k, len(rows))
+        k = min(k, index.ntotal)
+        if k == 0:
+            return {}
+        scores, rows = index.search(query_vector.reshape(1, -1), k, params=params)
+        best: dict[int, float] = {}
+        for score, row in zip(scores[0], rows[0], strict=True):
+            if row < 0:
+                continue
+            article = int(self.catalog.passage_article[row])
+            if article not in best or score > best[article]:
+                best[article] = float(score)
+        return best
+
+    def _group_scores(self, scores: dict[int, float], language: str, boost: Any) -> dict[str, float]:
+        """Article scores → translation-group scores (the best version's, detected language boosted)."""
+        groups: dict[str, float] = {}
+        for article, score in scores.items():
+            if self.catalog.articles[article].language == language:
+                score = boost(score)
+            group = self.catalog.group_of[article]
+            if score > groups.get(group, float("-inf")):
+                groups[group] = score
+        return groups
+
+    def _display_version(self, group: str, languages: tuple[str, ...], detected: str) -> int:
+        """The version a hit shows: the lang filter's, else the query language's, else the first published."""
+        members = self.catalog.groups[group]
+        by_language = {self.catalog.articles[i].language: i for i in reversed(members)}
+        if languages:
+            preferred = ([detected] if detected in languages else []) + list(languages)
+            for lang in preferred:
+                if lang in by_language:
+                    return by_language[lang]
+        if detected in by_language:
+            return by_language[detected]
+        return members[0]
+
+    def _snippet(
+        self, article: int, parsed: ParsedQuery, matched: bool, query_vector: npt.NDArray[np.float32] | None
+    ) -> str:
+        doc = self.catalog.articles[article]
+        terms = parsed.terms.get(doc.language, frozenset())
+        if matched:
+            fragments = highlight_fragments(doc.body, terms, doc.language) or highlight_fragments(
+                doc.lede, terms, doc.language
+            )
+            if fragments:
+                return fragments
+        if query_vector is not None:
+            row, _score = self.catalog.best_passage(article, query_vector)
+            passage = self.catalog.passages[row].text.split("\n", 1)[-1]
+            return highlight_fragments(passage, terms, doc.language) or plain_snippet(passage, PASSAGE_SNIPPET_CHARS)
+        return plain_snippet(doc.lede or doc.body)
+
+    def _hit(
+        self,
+        group: str,
+        score: float,
+        request: SearchRequest,
+        parsed: ParsedQuery,
+        keyword: dict[int, float],
+        query_vector: npt.NDArray[np.float32] | None,
+    ) -> dict[str, Any]:
+        shown = self._display_version(group, request.languages, parsed.language)
+        doc = self.catalog.articles[shown]
+        return {
+            "id": doc.id,
+            "title": doc.title,
+            "language": doc.language,
+            "category": doc.category,
+            "category_label": doc.category_label,
+            "published": doc.published.isoformat(),
+            "url": doc.url,
+            "score": round(score, 6),
+            "snippet": self._snippet(shown, parsed, shown in keyword, query_vector),
+            "translations": self.catalog.translations(group, shown),
+        }
+
+    # ------------------------------------------------------------------ articles and related
+
+    def _article_index(self, article_id: str) -> int:
+        try:
+            return self.catalog.index_of[article_id]
+        except KeyError:
+            raise NotFound(f"no article with id {article_id!r}") from None
+
+    def article(self, article_id: str) -> dict[str, Any]:
+        """One article with its text and the list of its other language versions."""
+        index = self._article_index(article_id)
+        doc = self.catalog.articles[index]
+        return {
+            "id": doc.id,
+            "title": doc.title,
+            "language": doc.language,
+            "published": doc.published.isoformat(),
+            "category": doc.category,
+            "category_label": doc.category_label,
+            "url": doc.url,
+            "authors": list(doc.authors),
+            "tags": list(doc.tags),
+            "lede": doc.lede,
+            "body": doc.body,
+            "translations": self.catalog.translations(doc.group_key, index),
+        }
+
+    def related(self, article_id: str, limit: int = 10, scope: str = "past") -> dict[str, Any]:
+        """The most similar other articles (by article vector), grouped; ``past`` = published before it."""
+        if scope not in RELATED_SCOPES:
+            raise InvalidParameter("scope", f"must be one of {', '.join(RELATED_SCOPES)}, got {scope!r}")
+        if limit < 1 or limit > 100:
+            raise InvalidParameter("limit", f"must be between 1 and 100, got {limit}")
+        index = self._article_index(article_id)
+        catalog = self.catalog
+        source = catalog.articles[index]
+        scores = catalog.article_vectors @ catalog.article_vectors[index]
+        candidates = np.ones(len(catalog.articles), dtype=bool)
+        candidates[catalog.groups[source.group_key]] = False  # itself and its translations
+        if scope == "past":
+            candidates &= catalog.published < catalog.published[index]
+        groups: dict[str, float] = {}
+        for article in np.flatnonzero(candidates):
+            group = catalog.group_of[article]
+            score = float(scores[article])
+            if score > groups.get(group, float("-inf")):
+                groups[group] = score
+        related = []
+        for group in rank(groups)[:limit]:
+            shown = self._display_version(group, (), source.language)
+            doc = catalog.articles[shown]
+            related.append(
+                {
+                    "id": doc.id,
+                    "title": doc.title,
+                    "language": doc.language,
+                    "published": doc.published.isoformat(),
+                    "score": round(groups[group], 6),
+                    "translations": catalog.translations(group, shown),
+                }
+            )
+        return {"id": source.id, "generation": self.generation_id, "related": related}

@@ -1,0 +1,35 @@
+"""Typed errors of the query side, each with a stable code; HTTP statuses are mapped in app.py only."""
+
+from __future__ import annotations
+
+
+class SearchError(Exception):
+    """Base class: a problem with a request that the user can fix."""
+
+    code = "bad_request"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidParameter(SearchError):
+    """A query parameter (or CLI option) has an invalid value; the message names it."""
+
+    code = "invalid_parameter"
+
+    def __init__(self, name: str, reason: str) -> None:
+        super().__init__(f"{name}: {reason}")
+        self.name = name
+
+
+class QueryTooLong(InvalidParameter):
+    """The query text is longer than the limit."""
+
+    code = "query_too_long"
+
+
+class NotFound(SearchError):
+    """An article id that does not exist in the live generation."""
+
+    code = "not_found"

@@ -1,0 +1,216 @@
+"""Query understanding: validated search requests and user query text → Whoosh queries in every language."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from whoosh import query as wq
+from whoosh.qparser import FieldAliasPlugin, MultifieldParser, OrGroup, PlusMinusPlugin
+
+from indexer.analysis import analyze, language_analyzer
+from indexer.archive import LANGUAGES
+from indexer.languages import detect_language
+from indexer.schema import TEXT_PARTS, text_field
+from search.errors import InvalidParameter, QueryTooLong
+
+MODES = ("hybrid", "keyword", "semantic")
+MAX_QUERY_CHARS = 1000
+MAX_PAGE_SIZE = 100
+#: Scale of Whoosh's OR-group bonus: documents matching more of the terms score higher.
+ALL_TERMS_BONUS = 0.9
+
+_EXPLICIT = re.compile(r'"|(^|\s)(AND|OR|NOT)(\s|$)|(^|\s)[-+]\w|\b(title|category):', re.UNICODE)
+_CATEGORY_CLAUSE = re.compile(r"\bcategory:(\"[^\"]*\"|\S+)")
+
+
+@dataclass(frozen=True, slots=True)
+class SearchRequest:
+    """One search, validated: text, mode, filters and the page wanted."""
+
+    q: str
+    mode: str = "hybrid"
+    languages: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    since: dt.date | None = None
+    until: dt.date | None = None
+    page: int = 1
+    size: int = 10
+
+    @property
+    def has_filters(self) -> bool:
+        return bool(self.languages or self.categories or self.since or self.until)
+
+
+def make_request(
+    q: str | None,
+    mode: str | None = None,
+    languages: Sequence[str] = (),
+    categories: Sequence[str] = (),
+    since: str | None = None,
+    until: str | None = None,
+    page: str | int | None = None,
+    size: str | int | None = None,
+) -> SearchRequest:
+    """Validate raw parameters (from HTTP or the CLI) into a SearchRequest, naming any bad one."""
+    text = (q or "").strip()
+    if not text:
+        raise InvalidParameter("q", "must not be empty")
+    if len(text) > MAX_QUERY_CHARS:
+        raise QueryTooLong("q", f"must be at most {MAX_QUERY_CHARS} characters, got {len(text)}")
+    mode = mode or "hybrid"
+    if mode not in MODES:
+        raise InvalidParameter("mode", f"must be one of {', '.join(MODES)}, got {mode!r}")
+    for lang in languages:
+        if lang not in LANGUAGES:
+            raise InvalidParameter("lang", f"must be one of {', '.join(LANGUAGES)}, got {lang!r}")
+    since_date = parse_date("since", since)
+    until_date = parse_date("until", until)
+    if since_date and until_date and since_date > until_date:
+        raise InvalidParameter("until", "must not be before since")
+    page_number = _positive_int("page", page, 1)
+    page_size = _positive_int("size", size, 10)
+    if page_size > MAX_PAGE_SIZE:
+        raise InvalidParameter("size", f"must be at most {MAX_PAGE_SIZE}, got {page_size}")
+    return SearchRequest(
+        q=text,
+        mode=mode,
+        languages=tuple(dict.fromkeys(languages)),
+        categories=tuple(dict.fromkeys(c.strip().lower() for c in categories if c.strip())),
+        since=since_date,
+        until=until_date,
+        page=page_number,
+        size=page_size,
+    )
+
+
+def parse_date(name: str, value: str | None) -> dt.date | None:
+    """An ISO date parameter (YYYY-MM-DD), or None when absent."""
+    if value is None or value == "":
+        return None
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise ValueError
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InvalidParameter(name, f"must be a date YYYY-MM-DD, got {value!r}") from None
+
+
+def _positive_int(name: str, value: str | int | None, default: int) -> int:
+    if value is None or value == "":
+        return default
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise InvalidParameter(name, f"must be a whole number, got {value!r}") from None
+    if number < 1:
+        raise InvalidParameter(name, f"must be at least 1, got {number}")
+    return number
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedQuery:
+    """A user query understood in all three languages."""
+
+    text: str
+    whoosh: Any
+    terms: dict[str, frozenset[str]]  # language → analysed terms to highlight
+    language: str  # detected language of the query text
+    explicit: bool  # uses operators, phrases or fields: hybrid keeps only keyword matches
+    fallback: bool  # the syntax did not parse; plain terms were used
+    semantic_text: str  # the text to embed (operators, fields and excluded words removed)
+    categories: tuple[str, ...] = field(default=())  # category: clauses, applied as a filter
+
+
+def _parser(schema: Any, language: str) -> MultifieldParser:
+    fields = [text_field(part, language) for part in TEXT_PARTS]
+    parser = MultifieldParser(fields, schema, group=OrGroup.factory(ALL_TERMS_BONUS))
+    parser.add_plugin(PlusMinusPlugin())
+    parser.add_plugin(FieldAliasPlugin({text_field("title", language): ["title"]}))
+    return parser
+
+
+def _plain_query(text: str, language: str) -> Any:
+    terms = analyze(language_analyzer(language), text)
+    fields = [text_field(part, language) for part in TEXT_PARTS]
+    return wq.Or([wq.Term(f, t) for f in fields for t in terms], scale=ALL_TERMS_BONUS)
+
+
+def _positive_leaves(q: Any) -> Iterator[Any]:
+    """Leaf queries that add matches (terms under NOT are skipped: they are never highlighted)."""
+    if isinstance(q, wq.Not):
+        return
+    if isinstance(q, wq.AndNot):
+        yield from _positive_leaves(q.a)
+        return
+    if q.is_leaf():
+        yield q
+        return
+    for child in q.children():
+        yield from _positive_leaves(child)
+
+
+def _leaf_words(q: Any, fields: set[str]) -> Iterator[str]:
+    for leaf in _positive_leaves(q):
+        if isinstance(leaf, wq.Phrase):
+            if leaf.fieldname in fields:
+                yield from (str(w) for w in leaf.words)
+            continue
+        for fieldname, term in leaf.terms():
+            if fieldname in fields and term:
+                yield str(term)
+
+
+def _usable(q: Any) -> bool:
+    return q is not None and q is not wq.NullQuery and not isinstance(q, wq.Every) and any(True for _ in q.leaves())
+
+
+def parse_query(text: str, schema: Any) -> ParsedQuery:
+    """Parse ``text`` with each language's analyzer over that language's fields, OR-ed together.
+
+    Anything the parser cannot make sense of falls back to the plain analysed words (never an error).
+    ``category:`` clauses are taken out and applied as a filter (AND), in every mode.
+    """
+    categories = tuple(dict.fromkeys(m.strip('"').lower() for m in _CATEGORY_CLAUSE.findall(text)))
+    words = _CATEGORY_CLAUSE.sub(" ", text).strip()
+    per_language = []
+    terms: dict[str, frozenset[str]] = {}
+    fallback = False
+    for language in LANGUAGES:
+        if not words:
+            terms[language] = frozenset()
+            continue
+        try:
+            q = _parser(schema, language).parse(words)
+            if not _usable(q):
+                raise ValueError("empty parse")
+        except Exception:  # noqa: BLE001 - any parser failure means: use the plain words
+            q = _plain_query(words, language)
+            fallback = True
+        per_language.append(q)
+        language_fields = {text_field(part, language) for part in TEXT_PARTS}
+        terms[language] = frozenset(_leaf_words(q, language_fields))
+    return ParsedQuery(
+        text=text,
+        whoosh=wq.Or(per_language) if words else wq.Every(),
+        terms=terms,
+        language=detect_language(text),
+        explicit=bool(_EXPLICIT.search(text)) and not fallback,
+        fallback=fallback,
+        semantic_text=semantic_text(text),
+        categories=categories,
+    )
+
+
+def semantic_text(text: str) -> str:
+    """The words of a query without operators, field prefixes, category clauses or excluded words."""
+    text = _CATEGORY_CLAUSE.sub(" ", text)
+    text = re.sub(r"(^|\s)-\S+", " ", text)
+    text = re.sub(r"\bNOT\s+\S+", " ", text)
+    text = re.sub(r"\b(AND|OR)\b", " ", text)
+    text = re.sub(r"\btitle:", "", text)
+    text = text.replace('"', " ").replace("+", " ")
+    return " ".join(text.split())
