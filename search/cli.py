@@ -1,16 +1,35 @@
-"""The ``archive-search`` command line: reindex and status (exit 0 ok, 1 error, 2 usage)."""
+"""The ``archive-search`` command line: reindex, status, query, related, serve (exit 0 ok, 1 error, 2 usage)."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from indexer.errors import IndexerError
 from indexer.settings import Settings
+from search.errors import InvalidParameter, SearchError
+from search.query import MODES, RELATED_SCOPES
+
+#: Request fields as the CLI spells them, for error messages.
+_OPTION_NAMES = {
+    "q": "TEXT",
+    "size": "--limit",
+    "page": "--page",
+    "lang": "--lang",
+    "since": "--since",
+    "until": "--until",
+    "limit": "--limit",
+    "scope": "--scope",
+}
+
+if TYPE_CHECKING:
+    from search.engine import Engine
+    from search.query import SearchRequest
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -42,6 +61,38 @@ def _parser() -> argparse.ArgumentParser:
 
     status = commands.add_parser("status", help="show the live generation")
     status.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+
+    query = commands.add_parser("query", help="search the live generation")
+    query.add_argument("text", nargs="?", metavar="TEXT", help="the query (or use --from-file)")
+    query.add_argument(
+        "--from-file",
+        type=Path,
+        metavar="FILE",
+        help="run every line of FILE as a query in one process; print timings and p50/p95",
+    )
+    query.add_argument("--mode", choices=MODES, default="hybrid")
+    query.add_argument("--lang", action="append", default=[], metavar="L", help="only this language (repeatable)")
+    query.add_argument("--category", action="append", default=[], metavar="C", help="only this category (repeatable)")
+    query.add_argument("--since", metavar="YYYY-MM-DD", help="published on or after")
+    query.add_argument("--until", metavar="YYYY-MM-DD", help="published on or before")
+    query.add_argument("--limit", type=int, default=10, metavar="N", help="hits per page (max 100)")
+    query.add_argument("--page", type=int, default=1, metavar="N")
+    query.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+
+    related = commands.add_parser("related", help="related past commentaries of an article")
+    related.add_argument("id", metavar="ID")
+    related.add_argument("--limit", type=int, default=10, metavar="N")
+    related.add_argument(
+        "--scope",
+        choices=RELATED_SCOPES,
+        default="past",
+        help="past: published before the article (default); all: any date",
+    )
+    related.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+
+    serve = commands.add_parser("serve", help="serve the search API and page over HTTP")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
     return parser
 
 
@@ -56,10 +107,13 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
         return int(exc.code or 0)
     try:
         settings = Settings.from_env()
-        if args.command == "reindex":
-            return _reindex(args, settings, out, err)
-        return _status(args, settings, out)
-    except (IndexerError, CommandError) as exc:
+        command = {"reindex": _reindex, "status": _status, "query": _query, "related": _related, "serve": _serve}
+        return command[args.command](args, settings, out, err)
+    except InvalidParameter as exc:  # bad option values are usage errors; name the option as typed
+        option = _OPTION_NAMES.get(exc.name, exc.name)
+        print(f"archive-search: error: {option}{exc.message[len(exc.name) :]}", file=err)
+        return EXIT_USAGE
+    except (IndexerError, SearchError, CommandError) as exc:
         print(f"archive-search: error: {getattr(exc, 'message', exc)}", file=err)
         return EXIT_ERROR
     except KeyboardInterrupt:
@@ -122,7 +176,7 @@ def status_document(settings: Settings) -> dict[str, Any]:
     }
 
 
-def _status(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+def _status(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
     doc = status_document(settings)
     if args.json:
         _print_json(doc, out)
@@ -134,6 +188,124 @@ def _status(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     print(f"Articles:        {doc['articles']} in {doc['groups']} translation groups ({langs})", file=out)
     print(f"Passages:        {doc['passages']}", file=out)
     return EXIT_OK
+
+
+def _open_engine(settings: Settings) -> Engine:
+    from indexer.embedder import load_embedder
+    from indexer.generations import live_manifest
+    from search.engine import Engine
+
+    live_manifest(settings.index_dir)  # no index: fail before loading the model
+    return Engine.open(settings, load_embedder(settings, quiet=True))
+
+
+def _query(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
+    from search.query import make_request
+
+    if (args.text is None) == (args.from_file is None):
+        raise InvalidParameter("TEXT", "give either a query or --from-file FILE")
+
+    def request(text: str) -> SearchRequest:
+        return make_request(text, args.mode, args.lang, args.category, args.since, args.until, args.page, args.limit)
+
+    if args.from_file is not None:
+        try:
+            lines = [line.strip() for line in args.from_file.read_text(encoding="utf-8").splitlines()]
+        except OSError as exc:
+            raise CommandError(f"{args.from_file}: cannot read: {exc.strerror or exc}") from None
+        requests = [request(line) for line in lines if line]  # validate all before loading the model
+        engine = _open_engine(settings)
+        timings = []
+        for req in requests:
+            result = engine.search(req)
+            timings.append({"query": req.q, "total": result["total"], "took_ms": result["took_ms"]})
+        summary = {
+            "mode": args.mode,
+            "generation": engine.generation_id,
+            "queries": timings,
+            **percentiles([t["took_ms"] for t in timings]),
+        }
+        if args.json:
+            _print_json(summary, out)
+        else:
+            for t in timings:
+                print(f"{t['took_ms']:9.2f} ms  {t['total']:6d}  {t['query']}", file=out)
+            print(
+                f"{len(timings)} queries ({args.mode}): p50 {summary['p50_ms']:.2f} ms, p95 {summary['p95_ms']:.2f} ms",
+                file=out,
+            )
+        return EXIT_OK
+
+    req = request(args.text)
+    result = _open_engine(settings).search(req)
+    if args.json:
+        _print_json(result, out)
+        return EXIT_OK
+    print(
+        f"{result['total']} results ({result['mode']}, {result['took_ms']:.1f} ms, generation "
+        f"{result['generation']}), page {result['page']}",
+        file=out,
+    )
+    for number, hit in enumerate(result["hits"], start=(req.page - 1) * req.size + 1):
+        others = ", ".join(t["language"] for t in hit["translations"])
+        print(
+            f"{number:3d}. [{hit['language']}] {hit['title']}  ({hit['published']}, "
+            f"{hit['category_label'] or hit['category'] or 'no category'})  {hit['id']}",
+            file=out,
+        )
+        print(f"     {terminal_snippet(hit['snippet'])}", file=out)
+        if others:
+            print(f"     also in: {others}", file=out)
+    return EXIT_OK
+
+
+def terminal_snippet(snippet: str) -> str:
+    """An HTML snippet for a terminal: ``<mark>x</mark>`` → ``[x]``, entities unescaped."""
+    import html
+
+    return html.unescape(snippet.replace("<mark>", "[").replace("</mark>", "]"))
+
+
+def percentiles(values: list[float]) -> dict[str, float]:
+    """p50 and p95 (nearest rank) of ``values`` in ms."""
+    if not values:
+        return {"p50_ms": 0.0, "p95_ms": 0.0}
+    ordered = sorted(values)
+
+    def at(fraction: float) -> float:
+        return ordered[min(len(ordered) - 1, max(0, math.ceil(fraction * len(ordered)) - 1))]
+
+    return {"p50_ms": at(0.5), "p95_ms": at(0.95)}
+
+
+def _related(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
+    doc = _open_engine(settings).related(args.id, args.limit, args.scope)
+    if args.json:
+        _print_json(doc, out)
+        return EXIT_OK
+    print(f"Related to {doc['id']} ({args.scope}):", file=out)
+    for number, hit in enumerate(doc["related"], start=1):
+        print(
+            f"{number:3d}. [{hit['language']}] {hit['title']}  ({hit['published']}, score {hit['score']:.3f})"
+            f"  {hit['id']}",
+            file=out,
+        )
+    return EXIT_OK
+
+
+def _serve(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
+    import uvicorn
+
+    from indexer.generations import live_manifest
+    from search.app import create_app
+
+    live_manifest(settings.index_dir)  # a clear error instead of a failed lifespan
+    config = uvicorn.Config(
+        create_app(settings), host=args.host, port=args.port, log_level="info", timeout_graceful_shutdown=5
+    )
+    server = uvicorn.Server(config)
+    server.run()  # handles SIGINT/SIGTERM: stops accepting, finishes requests, runs the lifespan's close
+    return EXIT_OK if server.started else EXIT_ERROR
 
 
 def _print_json(doc: dict[str, Any], out: TextIO) -> None:

@@ -14,7 +14,7 @@ from indexer.settings import Settings
 from search.catalog import Catalog, date_number
 from search.errors import InvalidParameter, NotFound
 from search.fusion import fuse, rank
-from search.query import ParsedQuery, SearchRequest, parse_query
+from search.query import RELATED_SCOPES, ParsedQuery, SearchRequest, parse_query
 from search.snippets import PASSAGE_SNIPPET_CHARS, highlight_fragments, plain_snippet
 
 if TYPE_CHECKING:
@@ -23,7 +23,6 @@ if TYPE_CHECKING:
 #: Results in the query's detected language get this much more weight (keyword: ×, semantic: +).
 KEYWORD_LANGUAGE_BOOST = 1.1
 SEMANTIC_LANGUAGE_BONUS = 0.01
-RELATED_SCOPES = ("past", "all")
 
 
 class Engine:
@@ -41,7 +40,13 @@ class Engine:
         from indexer.vector_index import limit_faiss_threads
 
         limit_faiss_threads(1)
-        return cls(open_generation(settings.index_dir, model=embedder.info), embedder, settings)
+        engine = cls(open_generation(settings.index_dir, model=embedder.info), embedder, settings)
+        engine.warm_up()
+        return engine
+
+    def warm_up(self) -> None:
+        """Load the lazily built parts (language detector, stemmer tables) before the first user query."""
+        parse_query("warm up прагрэў прогрев", self.generation.keyword.schema)
 
     @property
     def generation_id(self) -> str:

@@ -18,6 +18,7 @@ from indexer.schema import TEXT_PARTS, text_field
 from search.errors import InvalidParameter, QueryTooLong
 
 MODES = ("hybrid", "keyword", "semantic")
+RELATED_SCOPES = ("past", "all")
 MAX_QUERY_CHARS = 1000
 MAX_PAGE_SIZE = 100
 #: Scale of Whoosh's OR-group bonus: documents matching more of the terms score higher.

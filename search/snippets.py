@@ -47,7 +47,7 @@ def highlight_fragments(text: str, terms: Iterable[str], language: str, top: int
         return ""
     fragmenter = ContextFragmenter(maxchars=FRAGMENT_CHARS, surround=60, charlimit=None)
     result: str = highlight(text, terms, _ANALYZERS[language], fragmenter, MarkFormatter(), top=top)
-    return result
+    return " ".join(result.split())  # fragments may span paragraph breaks
 
 
 def plain_snippet(text: str, limit: int = PLAIN_CHARS) -> str:

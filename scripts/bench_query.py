@@ -1,0 +1,89 @@
+"""Query latency per mode on an index of bbc.jsonl + ntrex.jsonl: 200 mixed EN/RU/BE queries, one process.
+
+The index is built once into .bench/bbc-ntrex (reused while its manifest matches the code and model).
+Queries are the first words of article titles (EN from both archives, RU and BE from NTREX), taken
+deterministically, so every run asks the same 200 questions.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from indexer.build import build_generation, terminal_progress
+from indexer.embedder import load_embedder
+from indexer.errors import GenerationError
+from indexer.generations import open_generation
+from indexer.settings import Settings
+from search.engine import Engine
+from search.query import MODES, make_request
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT.parent / "shared" / "data" / "archives"
+SOURCES = [DATA / "bbc.jsonl", DATA / "ntrex.jsonl"]
+
+
+def queries(count: int = 200) -> list[str]:
+    by_language: dict[str, list[str]] = {"en": [], "ru": [], "be": []}
+    for source in SOURCES:
+        for line in source.read_text(encoding="utf-8").splitlines():
+            article = json.loads(line)
+            words = article["title"].split()[:5]
+            if len(words) >= 2:
+                by_language[article["language"]].append(" ".join(words))
+    picked: list[str] = []
+    share = {"en": count - 2 * (count // 3), "ru": count // 3, "be": count // 3}
+    for language, items in by_language.items():
+        step = max(1, len(items) // share[language])
+        picked.extend(items[::step][: share[language]])
+    return picked
+
+
+def main() -> None:
+    settings = dataclasses.replace(Settings.from_env(), index_dir=ROOT / ".bench" / "bbc-ntrex")
+    embedder = load_embedder(settings)
+    try:
+        open_generation(settings.index_dir, model=embedder.info).close()
+    except GenerationError:
+        print("building the benchmark index (bbc + ntrex) ...", file=sys.stderr)
+        report = build_generation(settings, embedder, SOURCES, progress=terminal_progress)
+        print(json.dumps({k: v for k, v in report.to_json().items() if k != "skipped_lines"}), file=sys.stderr)
+    engine = Engine.open(settings, embedder)
+    texts = queries()
+    results = {}
+    for mode in MODES:
+        for text in texts[:10]:  # warm-up, not measured
+            engine.search(make_request(text, mode))
+        timings = []
+        for text in texts:
+            started = time.perf_counter()
+            engine.search(make_request(text, mode))
+            timings.append((time.perf_counter() - started) * 1000)
+        timings.sort()
+        results[mode] = {
+            "queries": len(timings),
+            "p50_ms": round(statistics.median(timings), 2),
+            "p95_ms": round(timings[int(0.95 * len(timings)) - 1], 2),
+            "max_ms": round(timings[-1], 2),
+        }
+    print(f"{'mode':10} {'queries':>8} {'p50 ms':>9} {'p95 ms':>9} {'max ms':>9}")
+    for mode, r in results.items():
+        print(f"{mode:10} {r['queries']:8d} {r['p50_ms']:9.2f} {r['p95_ms']:9.2f} {r['max_ms']:9.2f}")
+    print(
+        json.dumps(
+            {
+                "index": str(settings.index_dir),
+                "articles": len(engine.catalog.articles),
+                "passages": len(engine.catalog.passages),
+                "modes": results,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
