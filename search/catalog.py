@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from indexer.archive import Article
+from indexer.archive import LANGUAGES, Article
 from indexer.generations import Generation, read_articles
 
 if TYPE_CHECKING:
@@ -36,9 +36,16 @@ class Catalog:
         members: dict[str, list[int]] = {}
         for i, key in enumerate(self.group_of):
             members.setdefault(key, []).append(i)
-        # first-published version first: the default version to show
+        # first-published version first (the default version to show); same day: en, ru, be
         self.groups = {
-            key: sorted(ids, key=lambda i: (self.articles[i].published, self.articles[i].id))
+            key: sorted(
+                ids,
+                key=lambda i: (
+                    self.articles[i].published,
+                    LANGUAGES.index(self.articles[i].language),
+                    self.articles[i].id,
+                ),
+            )
             for key, ids in members.items()
         }
 

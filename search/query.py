@@ -165,6 +165,22 @@ def _leaf_words(q: Any, fields: set[str]) -> Iterator[str]:
                 yield str(term)
 
 
+def _negations_subtract(q: Any) -> Any:
+    """``a OR NOT b`` (how Whoosh's OR group reads ``a NOT b``) → ``(a) ANDNOT b``, at every level.
+
+    Otherwise a NOT clause inside an OR group would match every document without ``b``.
+    """
+    if not q.is_leaf():
+        q = q.apply(_negations_subtract)
+    if isinstance(q, wq.Or):
+        negative = [c.query for c in q.subqueries if isinstance(c, wq.Not)]
+        positive = [c for c in q.subqueries if not isinstance(c, wq.Not)]
+        if negative and positive:
+            kept = wq.Or(positive, boost=q.boost, scale=q.scale) if len(positive) > 1 else positive[0]
+            return wq.AndNot(kept, wq.Or(negative) if len(negative) > 1 else negative[0])
+    return q
+
+
 def _usable(q: Any) -> bool:
     return q is not None and q is not wq.NullQuery and not isinstance(q, wq.Every) and any(True for _ in q.leaves())
 
@@ -177,26 +193,28 @@ def parse_query(text: str, schema: Any) -> ParsedQuery:
     """
     categories = tuple(dict.fromkeys(m.strip('"').lower() for m in _CATEGORY_CLAUSE.findall(text)))
     words = _CATEGORY_CLAUSE.sub(" ", text).strip()
+    parsed: dict[str, Any] = {}
+    for language in LANGUAGES:
+        try:
+            parsed[language] = _negations_subtract(_parser(schema, language).parse(words)) if words else None
+        except Exception:  # noqa: BLE001 - a parser failure means: use the plain words
+            parsed[language] = None
+    # plain words when the syntax made nothing usable in any language (a language whose
+    # analyzer drops every word, e.g. English stop words, simply matches nothing)
+    fallback = bool(words) and not any(_usable(q) for q in parsed.values())
     per_language = []
     terms: dict[str, frozenset[str]] = {}
-    fallback = False
-    for language in LANGUAGES:
-        if not words:
-            terms[language] = frozenset()
-            continue
-        try:
-            q = _parser(schema, language).parse(words)
-            if not _usable(q):
-                raise ValueError("empty parse")
-        except Exception:  # noqa: BLE001 - any parser failure means: use the plain words
+    for language, q in parsed.items():
+        if fallback:
             q = _plain_query(words, language)
-            fallback = True
+        elif q is None or not _usable(q):
+            q = wq.NullQuery
         per_language.append(q)
         language_fields = {text_field(part, language) for part in TEXT_PARTS}
-        terms[language] = frozenset(_leaf_words(q, language_fields))
+        terms[language] = frozenset(_leaf_words(q, language_fields)) if q is not wq.NullQuery else frozenset()
     return ParsedQuery(
         text=text,
-        whoosh=wq.Or(per_language) if words else wq.Every(),
+        whoosh=wq.Or([q for q in per_language if q is not wq.NullQuery]) if words else wq.Every(),
         terms=terms,
         language=detect_language(text),
         explicit=bool(_EXPLICIT.search(text)) and not fallback,

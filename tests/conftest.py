@@ -15,6 +15,7 @@ from indexer.build import BuildReport, build_generation
 from indexer.embedder import Embedder, ModelInfo, load_embedder
 from indexer.generations import Generation, open_generation
 from indexer.settings import Settings
+from search.engine import Engine
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -84,3 +85,11 @@ def sample_generation(sample_settings: Settings, sample_index: BuildReport, embe
     generation = open_generation(sample_settings.index_dir, model=embedder.info)
     yield generation
     generation.close()
+
+
+@pytest.fixture(scope="session")
+def engine(sample_settings: Settings, sample_index: BuildReport, embedder: Embedder) -> Iterator[Engine]:
+    """The search engine over the session's sample index."""
+    engine = Engine.open(sample_settings, embedder)
+    yield engine
+    engine.close()

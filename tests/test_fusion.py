@@ -1,0 +1,37 @@
+"""Fusion maths with literal inputs."""
+
+from __future__ import annotations
+
+import pytest
+
+from search.fusion import convex_combination, fuse, min_max, rank, reciprocal_rank_fusion
+
+
+def test_rank_orders_by_score_then_key() -> None:
+    assert rank({"b": 1.0, "a": 1.0, "c": 2.0}) == ["c", "a", "b"]
+
+
+def test_reciprocal_rank_fusion() -> None:
+    fused = reciprocal_rank_fusion([["a", "b"], ["b", "c"]], k=60)
+    assert fused["a"] == pytest.approx(1 / 61)
+    assert fused["b"] == pytest.approx(1 / 62 + 1 / 61)
+    assert fused["c"] == pytest.approx(1 / 62)
+    assert rank(fused) == ["b", "a", "c"]
+
+
+def test_min_max() -> None:
+    assert min_max({"a": 2.0, "b": 4.0, "c": 3.0}) == {"a": 0.0, "b": 1.0, "c": 0.5}
+    assert min_max({"a": 5.0}) == {"a": 1.0}
+    assert min_max({}) == {}
+
+
+def test_convex_combination_missing_keys_score_zero() -> None:
+    fused = convex_combination({"a": 10.0, "b": 0.0}, {"b": 0.9, "c": 0.5}, alpha=0.25)
+    assert fused == pytest.approx({"a": 0.75, "b": 0.25, "c": 0.0})
+
+
+def test_fuse_dispatch() -> None:
+    assert fuse({"a": 1.0}, {"a": 1.0}, "convex", 0.5) == {"a": 1.0}
+    assert fuse({"a": 1.0}, {}, "rrf", 0.5) == pytest.approx({"a": 1 / 61})
+    with pytest.raises(ValueError, match="unknown fusion"):
+        fuse({}, {}, "max", 0.5)
