@@ -61,6 +61,8 @@ def _parser() -> argparse.ArgumentParser:
 
     status = commands.add_parser("status", help="show the live generation")
     status.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    status.add_argument("--check", action="store_true",
+                        help="exit 1 unless the live generation can be served by this code (schema, analyzer)")
 
     query = commands.add_parser("query", help="search the live generation")
     query.add_argument("text", nargs="?", metavar="TEXT", help="the query (or use --from-file)")
@@ -177,6 +179,10 @@ def status_document(settings: Settings) -> dict[str, Any]:
 
 
 def _status(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
+    if args.check:
+        from indexer.generations import check_compatible, live_manifest
+
+        check_compatible(live_manifest(settings.index_dir), None)
     doc = status_document(settings)
     if args.json:
         _print_json(doc, out)

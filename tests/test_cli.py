@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from indexer.build import BuildReport
 from indexer.generations import current_generation_id
+from indexer.settings import Settings
 from search.cli import main
 
 from .conftest import FIXTURES
@@ -100,3 +102,73 @@ def test_console_script_runs_as_a_process() -> None:
     assert done.returncode == 0 and "reindex" in done.stdout and "status" in done.stdout
     done = subprocess.run([str(script), "nonsense"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "invalid choice" in done.stderr
+
+
+@pytest.fixture
+def sample_env(sample_settings: Settings, sample_index: BuildReport, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("ARCHIVE_SEARCH_INDEX_DIR", str(sample_settings.index_dir))
+    return sample_settings.index_dir
+
+
+def test_query_json_and_text(sample_env: Path, sample_index: BuildReport) -> None:
+    code, out, err = run(["query", "Ryanair", "--mode", "keyword", "--lang", "ru", "--limit", "2", "--json"])
+    assert code == 0, err
+    doc = json.loads(out)
+    assert set(doc) == {"query", "mode", "generation", "total", "page", "size", "hits", "took_ms"}
+    assert doc["generation"] == sample_index.generation and doc["size"] == 2
+    assert doc["hits"][0]["id"] == "2021-05-26-ryanair-diversion-ru"
+    code, out, _err = run(["query", "санкцыямі", "--category", "belarus-west", "--since", "2021-01-01"])
+    assert code == 0 and "results (hybrid" in out and "[санкцыямі]" in out.lower()
+
+
+def test_query_usage_errors_exit_2(sample_env: Path) -> None:
+    code, out, err = run(["query", "x" * 1001])
+    assert (code, out) == (2, "") and "TEXT: must be at most 1000 characters" in err
+    code, _out, err = run(["query", "x", "--limit", "500"])
+    assert code == 2 and "--limit: must be at most 100" in err
+    code, _out, err = run(["query", "x", "--since", "2020-02-31"])
+    assert code == 2 and "--since: must be a date" in err
+    assert run(["query"])[0] == 2
+    assert run(["query", "x", "--mode", "fuzzy"])[0] == 2
+
+
+def test_query_from_file(sample_env: Path, tmp_path: Path) -> None:
+    queries = tmp_path / "queries.txt"
+    queries.write_text("Ryanair\n\nсанкции\nвыбары\n")
+    code, out, err = run(["query", "--from-file", str(queries), "--mode", "keyword", "--json"])
+    assert code == 0, err
+    doc = json.loads(out)
+    assert [q["query"] for q in doc["queries"]] == ["Ryanair", "санкции", "выбары"]
+    assert all(q["took_ms"] > 0 and q["total"] > 0 for q in doc["queries"])
+    assert 0 < doc["p50_ms"] <= doc["p95_ms"]
+    code, out, _err = run(["query", "--from-file", str(queries), "--mode", "keyword"])
+    assert code == 0 and "3 queries (keyword): p50" in out
+
+
+def test_related_cli(sample_env: Path) -> None:
+    code, out, err = run(["related", "2025-01-28-presidential-election-2025-en", "--limit", "3", "--json"])
+    assert code == 0, err
+    doc = json.loads(out)
+    assert set(doc) == {"id", "generation", "related"} and len(doc["related"]) == 3
+    code, _out, err = run(["related", "no-such-id"])
+    assert code == 1 and err == "archive-search: error: no article with id 'no-such-id'\n"
+    code, out, _err = run(["related", "2025-01-28-presidential-election-2025-en", "--scope", "all", "--limit", "2"])
+    assert code == 0 and out.startswith("Related to 2025-01-28-presidential-election-2025-en (all):")
+
+
+def test_status_check_refuses_an_index_from_another_schema(sample_env: Path, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    from indexer.generations import generations_dir, read_manifest, write_manifest
+
+    assert run(["status", "--check"])[0] == 0
+    copy = tmp_path / "index"
+    shutil.copytree(sample_env, copy)
+    live = generations_dir(copy) / str(current_generation_id(copy))
+    manifest = read_manifest(live)
+    manifest["schema_version"] = -1
+    write_manifest(live, manifest)
+    monkeypatch.setenv("ARCHIVE_SEARCH_INDEX_DIR", str(copy))
+    code, _out, err = run(["status", "--check"])
+    assert code == 1 and "schema version -1" in err
