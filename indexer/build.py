@@ -109,7 +109,6 @@ def build_generation(
     counts its manifest records; on any failure the partial folder is removed and the previous
     generation stays live.
     """
-    progress = progress or _no_progress
     started = time.perf_counter()
     sources = list(sources) if sources else [settings.archive]
     result = read_archive(sources)
@@ -126,6 +125,32 @@ def build_generation(
             "nothing published"
         )
 
+    return build_from_articles(
+        settings,
+        embedder,
+        result.articles,
+        result.checksum,
+        progress=progress,
+        bad_lines=result.bad_lines,
+        sources=[str(s) for s in sources],
+        started=started,
+    )
+
+
+def build_from_articles(
+    settings: Settings,
+    embedder: Embedder,
+    articles: list[Article],
+    archive_checksum: str,
+    *,
+    progress: Progress | None = None,
+    bad_lines: list[BadLine] | None = None,
+    sources: list[str] | None = None,
+    started: float | None = None,
+) -> BuildReport:
+    """Build, verify and publish a generation of already validated articles (e.g. a test collection's)."""
+    progress = progress or _no_progress
+    started = started or time.perf_counter()
     index_dir = settings.index_dir
     previous = current_generation_id(index_dir)
     generation_id = new_generation_id()
@@ -135,7 +160,7 @@ def build_generation(
     try:
         partial.mkdir(parents=True)
         embedding_seconds = _write_generation(
-            partial, generation_id, settings, embedder, result.articles, result.checksum, progress
+            partial, generation_id, settings, embedder, articles, archive_checksum, progress
         )
         os.rename(partial, final)
         check = open_generation(index_dir, generation_id, embedder.info)
@@ -153,17 +178,17 @@ def build_generation(
             remove_generation_dir(partial)
             remove_generation_dir(final)
 
-    languages = Counter(a.language for a in result.articles)
+    languages = Counter(a.language for a in articles)
     return BuildReport(
         generation=generation_id,
-        articles=len(result.articles),
+        articles=len(articles),
         languages=dict(sorted(languages.items())),
         passages=_count_passages(final),
-        bad_lines=result.bad_lines,
+        bad_lines=bad_lines or [],
         seconds=time.perf_counter() - started,
         embedding_seconds=embedding_seconds,
         previous=previous,
-        sources=[str(s) for s in sources],
+        sources=sources or [],
     )
 
 

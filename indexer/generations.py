@@ -223,7 +223,7 @@ def read_articles(generation: Generation) -> list[Article]:
     with (generation.path / ARTICLES_FILE).open("rb") as src:
         for number, line in enumerate(src, start=1):
             try:
-                articles.append(parse_line(line))
+                articles.append(parse_line(line, trusted=True))
             except Exception as exc:  # noqa: BLE001 - our own file: any failure means damage
                 raise GenerationError(f"generation {generation.id}: {ARTICLES_FILE}:{number}: {exc}") from None
     return articles

@@ -63,4 +63,4 @@ def split_article(article: Article, min_words: int, max_words: int) -> list[Pass
     text = f"{article.lede}\n\n{article.body}" if article.lede else article.body
     chunks = chunk_words(split_units(text, max_words), min_words, max_words) or [""]
     title = " ".join(article.title.split())
-    return [Passage(article.id, i, f"{title}\n{chunk}" if chunk else title) for i, chunk in enumerate(chunks)]
+    return [Passage(article.id, i, "\n".join(filter(None, (title, chunk)))) for i, chunk in enumerate(chunks)]

@@ -61,8 +61,11 @@ def _parser() -> argparse.ArgumentParser:
 
     status = commands.add_parser("status", help="show the live generation")
     status.add_argument("--json", action="store_true", help="print one JSON document on stdout")
-    status.add_argument("--check", action="store_true",
-                        help="exit 1 unless the live generation can be served by this code (schema, analyzer)")
+    status.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 1 unless the live generation can be served by this code (schema, analyzer)",
+    )
 
     query = commands.add_parser("query", help="search the live generation")
     query.add_argument("text", nargs="?", metavar="TEXT", help="the query (or use --from-file)")

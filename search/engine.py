@@ -142,7 +142,9 @@ class Engine:
             rows = np.flatnonzero(mask[self.catalog.passage_article]).astype(np.int64)
             if len(rows) == 0:
                 return {}
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(rows))
+            selector = faiss.IDSelectorBatch(rows)  # kept referenced while faiss uses it
+            params = faiss.SearchParameters()
+            params.sel = selector
             k = min(k, len(rows))
         k = min(k, index.ntotal)
         if k == 0:

@@ -41,8 +41,18 @@ def test_search_document(client: TestClient, sample_index: BuildReport) -> None:
     assert set(doc) == {"query", "mode", "generation", "total", "page", "size", "hits", "took_ms"}
     assert doc["generation"] == sample_index.generation and doc["size"] == 3 and doc["page"] == 1
     hit = doc["hits"][0]
-    assert set(hit) == {"id", "title", "language", "category", "category_label", "published", "url", "score",
-                        "snippet", "translations"}
+    assert set(hit) == {
+        "id",
+        "title",
+        "language",
+        "category",
+        "category_label",
+        "published",
+        "url",
+        "score",
+        "snippet",
+        "translations",
+    }
     assert hit["id"] == RYANAIR_EN and all(set(t) == {"id", "language", "title"} for t in hit["translations"])
     categories = client.get("/api/search", params={"q": "Belarus", "category": ["economy", "security"], "size": 50})
     assert {h["category"] for h in categories.json()["hits"]} <= {"economy", "security"}
@@ -71,8 +81,20 @@ def test_bad_search_parameters_are_400(client: TestClient, params: dict[str, str
 
 def test_article_and_related(client: TestClient) -> None:
     doc = client.get(f"/api/articles/{RYANAIR_EN}").json()
-    assert set(doc) == {"id", "title", "language", "published", "category", "category_label", "url", "authors",
-                        "tags", "lede", "body", "translations"}
+    assert set(doc) == {
+        "id",
+        "title",
+        "language",
+        "published",
+        "category",
+        "category_label",
+        "url",
+        "authors",
+        "tags",
+        "lede",
+        "body",
+        "translations",
+    }
     related = client.get(f"/api/articles/{RYANAIR_EN}/related", params={"limit": 3, "scope": "all"}).json()
     assert set(related) == {"id", "generation", "related"} and len(related["related"]) == 3
     assert set(related["related"][0]) == {"id", "title", "language", "published", "score", "translations"}
@@ -87,8 +109,9 @@ def test_not_found_and_bad_related_parameters(client: TestClient) -> None:
     error_of(client.post("/api/search"), 405, "method_not_allowed")
 
 
-def test_unexpected_error_is_500_without_traceback(client: TestClient, monkeypatch: pytest.MonkeyPatch,
-                                                   caplog: pytest.LogCaptureFixture) -> None:
+def test_unexpected_error_is_500_without_traceback(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     engine = client.app.state.engine  # type: ignore[attr-defined]
 
     def broken(*args: object) -> None:

@@ -156,8 +156,9 @@ def test_related_cli(sample_env: Path) -> None:
     assert code == 0 and out.startswith("Related to 2025-01-28-presidential-election-2025-en (all):")
 
 
-def test_status_check_refuses_an_index_from_another_schema(sample_env: Path, tmp_path: Path,
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_status_check_refuses_an_index_from_another_schema(
+    sample_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import shutil
 
     from indexer.generations import generations_dir, read_manifest, write_manifest

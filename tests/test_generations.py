@@ -168,3 +168,22 @@ def test_passage_settings_recorded(settings: Settings) -> None:
     report = build_generation(custom, FakeEmbedder(), [FIXTURES / "tiny.jsonl"])
     manifest = read_manifest(generations_dir(custom.index_dir) / report.generation)
     assert manifest["passage_settings"] == {"min_words": 10, "max_words": 20}
+
+
+def test_articles_with_empty_text_from_a_test_collection(settings: Settings) -> None:
+    import datetime as dt
+
+    from indexer.archive import Article
+    from indexer.build import build_from_articles
+    from indexer.generations import read_articles
+
+    articles = [
+        Article(id="doc:1", language="en", title="", body="Potash exports fell.", published=dt.date(2000, 1, 1)),
+        Article(id="doc:2", language="en", title="Only a title", body="", published=dt.date(2000, 1, 1)),
+    ]
+    report = build_from_articles(settings, FakeEmbedder(), articles, "collection")
+    generation = open_generation(settings.index_dir, model=FakeEmbedder().info)
+    assert [a.id for a in read_articles(generation)] == ["doc:1", "doc:2"]
+    assert [p.text for p in generation.passages] == ["Potash exports fell.", "Only a title"]
+    assert report.articles == 2
+    generation.close()

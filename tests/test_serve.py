@@ -27,8 +27,13 @@ def test_serve_answers_and_stops_on_sigterm(sample_settings: Settings, sample_in
     port = free_port()
     env = {**os.environ, "ARCHIVE_SEARCH_INDEX_DIR": str(sample_settings.index_dir)}
     script = Path(sys.executable).parent / "archive-search"
-    process = subprocess.Popen([str(script), "serve", "--port", str(port)], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [str(script), "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 120
         while True:
