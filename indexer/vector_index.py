@@ -19,7 +19,11 @@ PASSAGES_FILE = "passages.jsonl"
 
 
 def limit_faiss_threads(threads: int = 1) -> None:
-    """faiss uses OpenMP; on 2 cores shared with torch and the server one thread is fastest."""
+    """faiss uses OpenMP; on 2 cores shared with torch and the server one thread is fastest.
+
+    OpenMP's thread count is per calling thread (and torch may share the runtime and reset it), so
+    callers set it in the thread that is about to search, after the model is loaded.
+    """
     import faiss
 
     faiss.omp_set_num_threads(threads)

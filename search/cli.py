@@ -135,8 +135,8 @@ def _reindex(args: argparse.Namespace, settings: Settings, out: TextIO, err: Tex
     missing = [s for s in sources if not s.exists()]
     if missing:  # fail before the model loads
         raise CommandError(f"{missing[0]}: no such file or directory")
-    limit_faiss_threads(1)
     embedder = load_embedder(settings)  # torch limited to TORCH_THREADS (2 by default)
+    limit_faiss_threads(1)
     report = build_generation(settings, embedder, sources, strict=args.strict, progress=terminal_progress)
     if args.json:
         _print_json(report.to_json(), out)

@@ -11,6 +11,7 @@ from whoosh import query as wq
 from indexer.embedder import Embedder
 from indexer.generations import Generation, open_generation
 from indexer.settings import Settings
+from indexer.vector_index import limit_faiss_threads
 from search.catalog import Catalog, date_number
 from search.errors import InvalidParameter, NotFound
 from search.fusion import fuse, rank
@@ -37,9 +38,6 @@ class Engine:
     @classmethod
     def open(cls, settings: Settings, embedder: Embedder) -> Engine:
         """Open the live generation (refused if it does not match the code or the model)."""
-        from indexer.vector_index import limit_faiss_threads
-
-        limit_faiss_threads(1)
         engine = cls(open_generation(settings.index_dir, model=embedder.info), embedder, settings)
         engine.warm_up()
         return engine
@@ -135,6 +133,7 @@ class Engine:
         """Articles of the top passages (``SEMANTIC_CANDIDATES``) by cosine, each scored by its best passage."""
         import faiss
 
+        limit_faiss_threads(1)  # per thread: searches run in the server's worker threads
         index = self.generation.vectors
         k = self.settings.semantic_candidates
         params = None

@@ -201,3 +201,20 @@ def test_article_document(engine: Engine) -> None:
     assert {t["language"] for t in doc["translations"]} == {"en", "ru"}
     with pytest.raises(NotFound):
         engine.article("nope")
+
+
+def test_faiss_uses_one_thread_in_whichever_thread_searches(engine: Engine) -> None:
+    import threading
+
+    import faiss
+
+    seen: list[int] = []
+
+    def work() -> None:
+        engine.search(make_request("potash", "semantic"))
+        seen.append(faiss.omp_get_max_threads())
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    worker.join()
+    assert seen == [1]
