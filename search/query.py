@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from whoosh import query as wq
-from whoosh.qparser import FieldAliasPlugin, MultifieldParser, OrGroup, PlusMinusPlugin
+from whoosh.qparser import FieldAliasPlugin, MultifieldParser, OrGroup, PlusMinusPlugin, WildcardPlugin
 
 from indexer.analysis import analyze, language_analyzer
 from indexer.archive import LANGUAGES
@@ -26,6 +26,9 @@ ALL_TERMS_BONUS = 0.9
 
 _EXPLICIT = re.compile(r'"|(^|\s)(AND|OR|NOT)(\s|$)|(^|\s)[-+]\w|\b(title|category):', re.UNICODE)
 _CATEGORY_CLAUSE = re.compile(r"\bcategory:(\"[^\"]*\"|\S+)")
+# A hyphen or slash inside a word ("2-point", "EU/US") joins two words; left in, the parser reads
+# "-point" as an exclusion.
+_INTRA_WORD = re.compile(r"(?<=\w)[-/](?=\w)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +133,9 @@ def _parser(schema: Any, language: str) -> MultifieldParser:
     fields = [text_field(part, language) for part in TEXT_PARTS]
     parser = MultifieldParser(fields, schema, group=OrGroup.factory(ALL_TERMS_BONUS))
     parser.add_plugin(PlusMinusPlugin())
+    # "?" and "*" are ordinary punctuation here: with the wildcard plugin, the last word of every
+    # question ("…surrender?") became an unanalysed wildcard that no longer matched its own stem.
+    parser.remove_plugin_class(WildcardPlugin)
     parser.add_plugin(FieldAliasPlugin({text_field("title", language): ["title"]}))
     return parser
 
@@ -192,7 +198,7 @@ def parse_query(text: str, schema: Any) -> ParsedQuery:
     ``category:`` clauses are taken out and applied as a filter (AND), in every mode.
     """
     categories = tuple(dict.fromkeys(m.strip('"').lower() for m in _CATEGORY_CLAUSE.findall(text)))
-    words = _CATEGORY_CLAUSE.sub(" ", text).strip()
+    words = _INTRA_WORD.sub(" ", _CATEGORY_CLAUSE.sub(" ", text)).strip()
     parsed: dict[str, Any] = {}
     for language in LANGUAGES:
         try:

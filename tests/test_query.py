@@ -67,3 +67,13 @@ def test_explicit_syntax_detected_and_semantic_text_cleaned() -> None:
         semantic_text('category:economy title:potash "rail transit" -russia NOT china AND x') == "potash rail transit x"
     )
     assert parse_query("category:Economy potash", schema).categories == ("economy",)
+
+
+def test_question_marks_and_hyphens_are_plain_punctuation() -> None:
+    schema = build_schema()
+    # the last word of a question is analysed (stemmed), not an unanalysed wildcard
+    assert parse_query("Who surrendered?", schema).terms["en"] == {"surrend"}
+    # "2-point" is two words, not "2 NOT point"
+    assert parse_query("the 2-point conversion", schema).terms["en"] == {"2", "point", "convers"}
+    assert "point" in semantic_text("the 2-point conversion")
+    assert parse_query("sanctions -russia", schema).terms["en"] == {"sanction"}
