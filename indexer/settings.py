@@ -62,7 +62,9 @@ class Settings:
     semantic_candidates: int = _setting(
         200, "Passages the semantic retriever takes (their articles form the semantic candidate set)."
     )
-    hybrid_fusion: str = _setting("rrf", "How hybrid mode fuses keyword and semantic rankings: `rrf` or `convex`.")
+    hybrid_fusion: str = _setting(
+        "convex", "How hybrid mode fuses keyword and semantic rankings: `convex` or `rrf` (docs/search.md)."
+    )
     hybrid_alpha: float = _setting(0.5, "Weight of the semantic scores in `convex` fusion (0–1).")
 
     @classmethod

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from indexer.embedder import Embedder
+from indexer.settings import Settings
 from search.engine import Engine
 from search.errors import InvalidParameter, NotFound
 from search.query import make_request
@@ -218,3 +219,22 @@ def test_faiss_uses_one_thread_in_whichever_thread_searches(engine: Engine) -> N
     worker.start()
     worker.join()
     assert seen == [1]
+
+
+def test_snippet_found_beyond_32k_characters_end_to_end(settings: Settings) -> None:
+    import datetime as dt
+
+    from indexer.archive import Article
+    from indexer.build import build_from_articles
+
+    from .conftest import FakeEmbedder
+
+    body = "\n\n".join(["Filler paragraph about nothing in particular, repeated."] * 800)
+    body += "\n\nOnly at the very end: the <potash> & fertiliser transit question."
+    assert len(body) > 40_000
+    article = Article(id="long-en", language="en", title="A long piece", body=body, published=dt.date(2024, 1, 1))
+    build_from_articles(settings, FakeEmbedder(), [article], "test")
+    engine = Engine.open(settings, FakeEmbedder())
+    hit = engine.search(make_request("potash", "keyword"))["hits"][0]
+    assert "the &lt;<mark>potash</mark>&gt; &amp; fertiliser" in hit["snippet"]
+    engine.close()
