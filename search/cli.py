@@ -6,6 +6,7 @@ import argparse
 import json
 import math
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -95,6 +96,22 @@ def _parser() -> argparse.ArgumentParser:
     )
     related.add_argument("--json", action="store_true", help="print one JSON document on stdout")
 
+    evaluate = commands.add_parser("evaluate", help="nDCG@10, Recall@100, MRR@10 on a BEIR-format test collection")
+    evaluate.add_argument("dataset", type=Path, metavar="DATASET_DIR",
+                          help="folder with corpus.jsonl, queries.jsonl and qrels/<split>.tsv")
+    evaluate.add_argument("--mode", choices=(*MODES, "all"), default="all")
+    evaluate.add_argument("--language", choices=("en", "ru", "be"),
+                          help="language of every document (default: detected per document)")
+    evaluate.add_argument("--split", default="test", help="qrels file to use (default: test)")
+    evaluate.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+
+    translations = commands.add_parser(
+        "evaluate-translations", help="cross-language retrieval of each article's own translations"
+    )
+    translations.add_argument("archive", type=Path, metavar="ARCHIVE.jsonl")
+    translations.add_argument("--mode", choices=(*MODES, "all"), default="all")
+    translations.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+
     serve = commands.add_parser("serve", help="serve the search API and page over HTTP")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
@@ -112,7 +129,8 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
         return int(exc.code or 0)
     try:
         settings = Settings.from_env()
-        command = {"reindex": _reindex, "status": _status, "query": _query, "related": _related, "serve": _serve}
+        command = {"reindex": _reindex, "status": _status, "query": _query, "related": _related, "serve": _serve,
+                   "evaluate": _evaluate, "evaluate-translations": _evaluate_translations}
         return command[args.command](args, settings, out, err)
     except InvalidParameter as exc:  # bad option values are usage errors; name the option as typed
         option = _OPTION_NAMES.get(exc.name, exc.name)
@@ -299,6 +317,51 @@ def _related(args: argparse.Namespace, settings: Settings, out: TextIO, err: Tex
             f"  {hit['id']}",
             file=out,
         )
+    return EXIT_OK
+
+
+def _evaluate(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
+    from indexer.embedder import load_embedder
+    from search.evaluate import evaluate_collection, load_beir, modes_for, throwaway_engine
+
+    collection = load_beir(args.dataset, args.split, args.language)  # fails before the model loads
+    embedder = load_embedder(settings, quiet=args.json)
+    started = time.perf_counter()
+    with throwaway_engine(settings, embedder, collection.articles) as engine:
+        built = time.perf_counter() - started
+        modes = evaluate_collection(engine, collection, modes_for(args.mode))
+    doc = {"dataset": str(args.dataset), "split": args.split, "documents": len(collection.articles),
+           "build_seconds": round(built, 1), "modes": modes}
+    if args.json:
+        _print_json(doc, out)
+        return EXIT_OK
+    print(f"{args.dataset} ({args.split}): {len(collection.articles)} documents, "
+          f"{len(collection.qrels)} judged queries, index built in {built:.1f} s", file=out)
+    print(f"{'mode':10} {'nDCG@10':>8} {'R@100':>8} {'MRR@10':>8} {'queries/s':>10}", file=out)
+    for mode, m in modes.items():
+        print(f"{mode:10} {m['ndcg@10']:8.4f} {m['recall@100']:8.4f} {m['mrr@10']:8.4f} "
+              f"{m['queries_per_second']:10.1f}", file=out)
+    return EXIT_OK
+
+
+def _evaluate_translations(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
+    from indexer.embedder import load_embedder
+    from search.evaluate import evaluate_translations, modes_for, read_translation_archive, throwaway_engine
+
+    if not args.archive.exists():
+        raise CommandError(f"{args.archive}: no such file or directory")
+    articles = read_translation_archive(args.archive)
+    embedder = load_embedder(settings, quiet=args.json)
+    with throwaway_engine(settings, embedder, articles) as engine:
+        modes = evaluate_translations(engine, modes_for(args.mode))
+    doc = {"archive": str(args.archive), "modes": modes}
+    if args.json:
+        _print_json(doc, out)
+        return EXIT_OK
+    print(f"{'mode':10} {'pair':8} {'queries':>8} {'top-1':>7} {'top-10':>7}", file=out)
+    for mode, pairs in modes.items():
+        for pair, p in pairs.items():
+            print(f"{mode:10} {pair:8} {p['queries']:8d} {p['top1']:7.3f} {p['top10']:7.3f}", file=out)
     return EXIT_OK
 
 

@@ -58,7 +58,7 @@ class Engine:
     def search(self, request: SearchRequest) -> dict[str, Any]:
         """The search response document (see the README's HTTP API)."""
         started = time.perf_counter()
-        parsed = parse_query(request.q, self.generation.keyword.schema)
+        parsed = parse_query(request.q, self.generation.keyword.schema, syntax=request.syntax)
         categories: tuple[str, ...] | None = request.categories
         if parsed.categories:
             categories = (

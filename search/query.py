@@ -43,6 +43,7 @@ class SearchRequest:
     until: dt.date | None = None
     page: int = 1
     size: int = 10
+    syntax: bool = True  # False: the text is plain words (evaluation sends queries this way)
 
     @property
     def has_filters(self) -> bool:
@@ -191,12 +192,27 @@ def _usable(q: Any) -> bool:
     return q is not None and q is not wq.NullQuery and not isinstance(q, wq.Every) and any(True for _ in q.leaves())
 
 
-def parse_query(text: str, schema: Any) -> ParsedQuery:
+def parse_query(text: str, schema: Any, *, syntax: bool = True) -> ParsedQuery:
     """Parse ``text`` with each language's analyzer over that language's fields, OR-ed together.
 
     Anything the parser cannot make sense of falls back to the plain analysed words (never an error).
     ``category:`` clauses are taken out and applied as a filter (AND), in every mode.
+    With ``syntax=False`` the text is only words: no operators, fields or phrases.
     """
+    if not syntax:
+        plain = {language: _plain_query(text, language) for language in LANGUAGES}
+        return ParsedQuery(
+            text=text,
+            whoosh=wq.Or(list(plain.values())),
+            terms={
+                language: frozenset(_leaf_words(q, {text_field(part, language) for part in TEXT_PARTS}))
+                for language, q in plain.items()
+            },
+            language=detect_language(text),
+            explicit=False,
+            fallback=False,
+            semantic_text=text,
+        )
     categories = tuple(dict.fromkeys(m.strip('"').lower() for m in _CATEGORY_CLAUSE.findall(text)))
     words = _INTRA_WORD.sub(" ", _CATEGORY_CLAUSE.sub(" ", text)).strip()
     parsed: dict[str, Any] = {}
