@@ -30,11 +30,19 @@ DOCS = ROOT / "docs"
 MODES = ("keyword", "semantic", "hybrid")
 ALPHAS = (0.3, 0.4, 0.5, 0.6, 0.7)
 
-SETS = [("scifact", DATA / "scifact", "en"), ("xquad-en", DATA / "beir" / "xquad-en", "en"),
-        ("xquad-ru", DATA / "beir" / "xquad-ru", "ru")]
+SETS = [
+    ("scifact", DATA / "scifact", "en"),
+    ("xquad-en", DATA / "beir" / "xquad-en", "en"),
+    ("xquad-ru", DATA / "beir" / "xquad-ru", "ru"),
+]
 REFERENCES: dict[str, dict[str, float]] = {
-    "scifact": {"BM25 (BEIR)": 0.665, "bm25s Snowball": 0.679, "e5-small 4-bit dense": 0.672,
-                "their RRF": 0.714, "their convex 0.5": 0.727},
+    "scifact": {
+        "BM25 (BEIR)": 0.665,
+        "bm25s Snowball": 0.679,
+        "e5-small 4-bit dense": 0.672,
+        "their RRF": 0.714,
+        "their convex 0.5": 0.727,
+    },
     "xquad-en": {"bm25s": 0.965, "multilingual-e5-base": 0.980},
     "xquad-ru": {"bm25s no stemming": 0.871, "bm25s Snowball": 0.954, "multilingual-e5-base": 0.958},
 }
@@ -57,8 +65,11 @@ def beir_results(settings: Settings, embedder: Any) -> dict[str, Any]:
         log(f"{name}: indexing {len(test.articles)} documents")
         with throwaway_engine(settings, embedder, test.articles) as engine:
             built = time.perf_counter() - started
-            entry: dict[str, Any] = {"documents": len(test.articles), "build_seconds": round(built, 1),
-                                     "test": evaluate_collection(engine, test, MODES)}
+            entry: dict[str, Any] = {
+                "documents": len(test.articles),
+                "build_seconds": round(built, 1),
+                "test": evaluate_collection(engine, test, MODES),
+            }
             if (folder / "qrels" / "train.tsv").exists():
                 train = load_beir(folder, "train", language)
                 tuning = {}
@@ -112,7 +123,12 @@ def stemmer_effect() -> dict[str, Any]:
                 top10 += a.id in hits
                 mrr += 1 / (hits.index(a.id) + 1) if a.id in hits else 0.0
         n = len(articles)
-        out[label] = {"queries": n, "top1": round(top1 / n, 4), "top10": round(top10 / n, 4), "mrr@10": round(mrr / n, 4)}
+        out[label] = {
+            "queries": n,
+            "top1": round(top1 / n, 4),
+            "top10": round(top10 / n, 4),
+            "mrr@10": round(mrr / n, 4),
+        }
     return out
 
 
@@ -150,38 +166,70 @@ def write_plot(beir: dict[str, Any], path: Path) -> None:
 
 def write_markdown(report: dict[str, Any], path: Path) -> None:
     beir, translations, stemmer = report["beir"], report["translations"], report["stemmer"]
-    lines = ["# Retrieval quality", "",
-             f"Measured {report['date']} by `scripts/quality_report` (2 CPU cores; hybrid = "
-             f"`{report['fusion']}`). Test splits; the query text is sent as plain words.", "",
-             "![nDCG@10 per set and mode](quality.png)", "",
-             "| set | mode | nDCG@10 | Recall@100 | MRR@10 | queries/s | target | met |", "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "# Retrieval quality",
+        "",
+        f"Measured {report['date']} by `scripts/quality_report` (2 CPU cores; hybrid = "
+        f"`{report['fusion']}`). Test splits; the query text is sent as plain words.",
+        "",
+        "![nDCG@10 per set and mode](quality.png)",
+        "",
+        "| set | mode | nDCG@10 | Recall@100 | MRR@10 | queries/s | target | met |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for name, entry in beir.items():
         for mode in MODES:
             m = entry["test"][mode]
             target = TARGETS.get(name, {}).get(mode)
             met = "" if target is None else ("yes" if m["ndcg@10"] >= target else "**no**")
-            lines.append(f"| {name} | {mode} | {m['ndcg@10']:.4f} | {m['recall@100']:.4f} | {m['mrr@10']:.4f} | "
-                         f"{m['queries_per_second']:.1f} | {'' if target is None else f'≥ {target}'} | {met} |")
-    lines += ["", "Reference numbers (nDCG@10, test): " + "; ".join(
-        f"{name}: " + ", ".join(f"{k} {v}" for k, v in refs.items()) for name, refs in REFERENCES.items()), ""]
-    lines += ["Wall time per set (index build + all queries): " + ", ".join(
-        f"{n} {e['wall_seconds']} s (build {e['build_seconds']} s, {e['documents']} documents)"
-        for n, e in beir.items()), ""]
+            lines.append(
+                f"| {name} | {mode} | {m['ndcg@10']:.4f} | {m['recall@100']:.4f} | {m['mrr@10']:.4f} | "
+                f"{m['queries_per_second']:.1f} | {'' if target is None else f'≥ {target}'} | {met} |"
+            )
+    lines += [
+        "",
+        "Reference numbers (nDCG@10, test): "
+        + "; ".join(f"{name}: " + ", ".join(f"{k} {v}" for k, v in refs.items()) for name, refs in REFERENCES.items()),
+        "",
+    ]
+    lines += [
+        "Wall time per set (index build + all queries): "
+        + ", ".join(
+            f"{n} {e['wall_seconds']} s (build {e['build_seconds']} s, {e['documents']} documents)"
+            for n, e in beir.items()
+        ),
+        "",
+    ]
     for name, entry in beir.items():
         if "train_tuning_ndcg@10" in entry:
-            lines += [f"Hybrid fusion on {name} **train** split (nDCG@10; used for choosing α, never the test split): "
-                      + ", ".join(f"{k} {v:.4f}" for k, v in entry["train_tuning_ndcg@10"].items()), ""]
-    lines += ["## Translations (NTREX: 123 stories × en/ru/be)", "",
-              "The title of one version is the query, filtered to another language: how often is the story's own "
-              "version in that language first / in the top 10 (target: hybrid top-1 ≥ 0.95 for every pair).", "",
-              "| mode | pair | top-1 | top-10 |", "|---|---|---|---|"]
+            lines += [
+                f"Hybrid fusion on {name} **train** split (nDCG@10; used for choosing α, never the test split): "
+                + ", ".join(f"{k} {v:.4f}" for k, v in entry["train_tuning_ndcg@10"].items()),
+                "",
+            ]
+    lines += [
+        "## Translations (NTREX: 123 stories × en/ru/be)",
+        "",
+        "The title of one version is the query, filtered to another language: how often is the story's own "
+        "version in that language first / in the top 10 (target: hybrid top-1 ≥ 0.95 for every pair).",
+        "",
+        "| mode | pair | top-1 | top-10 |",
+        "|---|---|---|---|",
+    ]
     for mode, pairs in translations["modes"].items():
         for pair, p in pairs.items():
             lines.append(f"| {mode} | {pair} | {p['top1']:.3f} | {p['top10']:.3f} |")
-    lines += ["", f"Wall time: {translations['wall_seconds']} s.", "",
-              "## The Belarusian stemmer", "",
-              "Belarusian NTREX titles as keyword queries against Belarusian bodies only (titles not indexed):", "",
-              "| analysis | top-1 | top-10 | MRR@10 |", "|---|---|---|---|"]
+    lines += [
+        "",
+        f"Wall time: {translations['wall_seconds']} s.",
+        "",
+        "## The Belarusian stemmer",
+        "",
+        "Belarusian NTREX titles as keyword queries against Belarusian bodies only (titles not indexed):",
+        "",
+        "| analysis | top-1 | top-10 | MRR@10 |",
+        "|---|---|---|---|",
+    ]
     for label, s in stemmer.items():
         lines.append(f"| {label} | {s['top1']:.3f} | {s['top10']:.3f} | {s['mrr@10']:.3f} |")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -195,8 +243,10 @@ def main() -> None:
         return
     settings = Settings.from_env()
     embedder = load_embedder(settings)
-    report: dict[str, Any] = {"date": time.strftime("%Y-%m-%d"),
-                              "fusion": f"{settings.hybrid_fusion}, alpha {settings.hybrid_alpha}"}
+    report: dict[str, Any] = {
+        "date": time.strftime("%Y-%m-%d"),
+        "fusion": f"{settings.hybrid_fusion}, alpha {settings.hybrid_alpha}",
+    }
     report["stemmer"] = stemmer_effect()
     log(f"stemmer: {report['stemmer']}")
     report["translations"] = translation_results(settings, embedder)

@@ -97,11 +97,16 @@ def _parser() -> argparse.ArgumentParser:
     related.add_argument("--json", action="store_true", help="print one JSON document on stdout")
 
     evaluate = commands.add_parser("evaluate", help="nDCG@10, Recall@100, MRR@10 on a BEIR-format test collection")
-    evaluate.add_argument("dataset", type=Path, metavar="DATASET_DIR",
-                          help="folder with corpus.jsonl, queries.jsonl and qrels/<split>.tsv")
+    evaluate.add_argument(
+        "dataset",
+        type=Path,
+        metavar="DATASET_DIR",
+        help="folder with corpus.jsonl, queries.jsonl and qrels/<split>.tsv",
+    )
     evaluate.add_argument("--mode", choices=(*MODES, "all"), default="all")
-    evaluate.add_argument("--language", choices=("en", "ru", "be"),
-                          help="language of every document (default: detected per document)")
+    evaluate.add_argument(
+        "--language", choices=("en", "ru", "be"), help="language of every document (default: detected per document)"
+    )
     evaluate.add_argument("--split", default="test", help="qrels file to use (default: test)")
     evaluate.add_argument("--json", action="store_true", help="print one JSON document on stdout")
 
@@ -129,8 +134,15 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
         return int(exc.code or 0)
     try:
         settings = Settings.from_env()
-        command = {"reindex": _reindex, "status": _status, "query": _query, "related": _related, "serve": _serve,
-                   "evaluate": _evaluate, "evaluate-translations": _evaluate_translations}
+        command = {
+            "reindex": _reindex,
+            "status": _status,
+            "query": _query,
+            "related": _related,
+            "serve": _serve,
+            "evaluate": _evaluate,
+            "evaluate-translations": _evaluate_translations,
+        }
         return command[args.command](args, settings, out, err)
     except InvalidParameter as exc:  # bad option values are usage errors; name the option as typed
         option = _OPTION_NAMES.get(exc.name, exc.name)
@@ -330,17 +342,27 @@ def _evaluate(args: argparse.Namespace, settings: Settings, out: TextIO, err: Te
     with throwaway_engine(settings, embedder, collection.articles) as engine:
         built = time.perf_counter() - started
         modes = evaluate_collection(engine, collection, modes_for(args.mode))
-    doc = {"dataset": str(args.dataset), "split": args.split, "documents": len(collection.articles),
-           "build_seconds": round(built, 1), "modes": modes}
+    doc = {
+        "dataset": str(args.dataset),
+        "split": args.split,
+        "documents": len(collection.articles),
+        "build_seconds": round(built, 1),
+        "modes": modes,
+    }
     if args.json:
         _print_json(doc, out)
         return EXIT_OK
-    print(f"{args.dataset} ({args.split}): {len(collection.articles)} documents, "
-          f"{len(collection.qrels)} judged queries, index built in {built:.1f} s", file=out)
+    print(
+        f"{args.dataset} ({args.split}): {len(collection.articles)} documents, "
+        f"{len(collection.qrels)} judged queries, index built in {built:.1f} s",
+        file=out,
+    )
     print(f"{'mode':10} {'nDCG@10':>8} {'R@100':>8} {'MRR@10':>8} {'queries/s':>10}", file=out)
     for mode, m in modes.items():
-        print(f"{mode:10} {m['ndcg@10']:8.4f} {m['recall@100']:8.4f} {m['mrr@10']:8.4f} "
-              f"{m['queries_per_second']:10.1f}", file=out)
+        print(
+            f"{mode:10} {m['ndcg@10']:8.4f} {m['recall@100']:8.4f} {m['mrr@10']:8.4f} {m['queries_per_second']:10.1f}",
+            file=out,
+        )
     return EXIT_OK
 
 

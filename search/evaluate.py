@@ -157,8 +157,11 @@ def evaluate_translations(engine: Engine, modes: Sequence[str]) -> dict[str, Any
                 pair["top1"] += int(ranked[:1] == [versions[target].id])
                 pair["top10"] += int(versions[target].id in ranked)
         results[mode] = {
-            name: {"queries": int(p["queries"]), "top1": round(p["top1"] / p["queries"], 4),
-                   "top10": round(p["top10"] / p["queries"], 4)}
+            name: {
+                "queries": int(p["queries"]),
+                "top1": round(p["top1"] / p["queries"], 4),
+                "top10": round(p["top10"] / p["queries"], 4),
+            }
             for name, p in sorted(pairs.items())
         }
     return results
@@ -175,4 +178,3 @@ def read_translation_archive(path: Path) -> list[Article]:
 def modes_for(mode: str) -> tuple[str, ...]:
     """``all`` → every mode, keyword first."""
     return ("keyword", "semantic", "hybrid") if mode == "all" else (mode,)
-
