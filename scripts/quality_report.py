@@ -95,12 +95,12 @@ def translation_results(settings: Settings, embedder: Any) -> dict[str, Any]:
 
 def stemmer_effect() -> dict[str, Any]:
     """Belarusian NTREX titles against Belarusian bodies only, keyword, with and without the stemmer."""
+    from whoosh.analysis import StopFilter
     from whoosh.fields import ID, TEXT, Schema
     from whoosh.filedb.filestore import RamStorage
     from whoosh.query import Or, Term
 
     from indexer.analysis import _base, _stoplist, analyze, language_analyzer
-    from whoosh.analysis import StopFilter
 
     articles = [a for a in read_translation_archive(DATA / "archives" / "ntrex.jsonl") if a.language == "be"]
     analyzers = {

@@ -38,7 +38,7 @@ def test_load_beir_keeps_ids_and_empty_texts_and_detects_language() -> None:
 def test_load_beir_errors(tmp_path: Path) -> None:
     with pytest.raises(ArchiveError, match="split 'dev'"):
         load_beir(TINY, "dev")
-    with pytest.raises(ArchiveError, match="corpus.jsonl: cannot read"):
+    with pytest.raises(ArchiveError, match=r"corpus\.jsonl: cannot read"):
         load_beir(tmp_path)
 
 
