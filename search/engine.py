@@ -10,6 +10,7 @@ from whoosh import query as wq
 
 from indexer.embedder import Embedder
 from indexer.generations import Generation, open_generation
+from indexer.schema import text_field
 from indexer.settings import Settings
 from indexer.vector_index import limit_faiss_threads
 from search.catalog import Catalog, date_number
@@ -24,6 +25,10 @@ if TYPE_CHECKING:
 #: Results in the query's detected language get this much more weight (keyword: ×, semantic: +).
 KEYWORD_LANGUAGE_BOOST = 1.1
 SEMANTIC_LANGUAGE_BONUS = 0.01
+
+
+def _text(term: str | bytes) -> str:
+    return term.decode("utf-8") if isinstance(term, bytes) else term
 
 
 class Engine:
@@ -69,8 +74,9 @@ class Engine:
         mask = self.catalog.allowed(request.languages, categories, request.since, request.until)
 
         keyword: dict[int, float] = {}
+        coverage: dict[int, float] = {}
         if request.mode in ("keyword", "hybrid"):
-            keyword = self._keyword(parsed, request, categories)
+            keyword, coverage = self._keyword(parsed, request, categories, with_coverage=request.mode == "hybrid")
         semantic: dict[int, float] = {}
         query_vector = None
         if request.mode in ("semantic", "hybrid") and parsed.semantic_text:
@@ -86,7 +92,10 @@ class Engine:
         else:
             if parsed.explicit:  # operators, phrases, fields: the user asked for exact matches
                 semantic_groups = {g: s for g, s in semantic_groups.items() if g in keyword_groups}
-            fused = fuse(keyword_groups, semantic_groups, self.settings.hybrid_fusion, self.settings.hybrid_alpha)
+            weights = self._group_coverage(keyword, coverage, parsed.language)
+            fused = fuse(
+                keyword_groups, semantic_groups, self.settings.hybrid_fusion, self.settings.hybrid_alpha, weights
+            )
 
         ordered = rank(fused)
         start = (request.page - 1) * request.size
@@ -106,11 +115,17 @@ class Engine:
         }
 
     def _keyword(
-        self, parsed: ParsedQuery, request: SearchRequest, categories: tuple[str, ...] | None
-    ) -> dict[int, float]:
-        """Every matching article's BM25F score (filters applied inside Whoosh)."""
+        self,
+        parsed: ParsedQuery,
+        request: SearchRequest,
+        categories: tuple[str, ...] | None,
+        *,
+        with_coverage: bool = False,
+    ) -> tuple[dict[int, float], dict[int, float]]:
+        """Every matching article's BM25F score (filters applied inside Whoosh), and with
+        ``with_coverage`` the idf-weighted share of the query's terms each one matched."""
         if categories is None:
-            return {}
+            return {}, {}
         parts: list[Any] = []
         if request.languages:
             parts.append(wq.Or([wq.Term("language", lang) for lang in request.languages]))
@@ -124,10 +139,27 @@ class Engine:
                     date_number(request.until) if request.until else None,
                 )
             )
+        docnum_article = self.catalog.docnum_article
         with self.generation.keyword.searcher() as searcher:
-            results = searcher.search(parsed.whoosh, limit=None, filter=wq.And(parts) if parts else None)
-            docnum_article = self.catalog.docnum_article
-            return {int(docnum_article[docnum]): float(score) for score, docnum in results.top_n}
+            results = searcher.search(
+                parsed.whoosh, limit=None, filter=wq.And(parts) if parts else None, terms=with_coverage
+            )
+            scores = {int(docnum_article[docnum]): float(score) for score, docnum in results.top_n}
+            if not with_coverage:
+                return scores, {}
+            weights = {
+                language: {t: searcher.idf(text_field("body", language), t) for t in terms}
+                for language, terms in parsed.terms.items()
+            }
+            coverage = {}
+            for hit in results:
+                article = int(docnum_article[hit.docnum])
+                language = self.catalog.articles[article].language
+                idf = weights.get(language, {})
+                matched = {_text(term) for fieldname, term in hit.matched_terms() if fieldname.endswith(language)}
+                total = sum(idf.values())
+                coverage[article] = sum(w for t, w in idf.items() if t in matched) / total if total else 1.0
+            return scores, coverage
 
     def _semantic(self, query_vector: npt.NDArray[np.float32], mask: npt.NDArray[np.bool_] | None) -> dict[int, float]:
         """Articles of the top passages (``SEMANTIC_CANDIDATES``) by cosine, each scored by its best passage."""
@@ -157,6 +189,17 @@ class Engine:
             if article not in best or score > best[article]:
                 best[article] = float(score)
         return best
+
+    def _group_coverage(self, keyword: dict[int, float], coverage: dict[int, float], language: str) -> dict[str, float]:
+        """Each group's keyword evidence strength: the coverage of its best-scoring keyword version."""
+        best: dict[str, tuple[float, float]] = {}
+        for article, score in keyword.items():
+            if self.catalog.articles[article].language == language:
+                score *= KEYWORD_LANGUAGE_BOOST
+            group = self.catalog.group_of[article]
+            if group not in best or score > best[group][0]:
+                best[group] = (score, coverage.get(article, 1.0))
+        return {group: cov for group, (_score, cov) in best.items()}
 
     def _group_scores(self, scores: dict[int, float], language: str, boost: Any) -> dict[str, float]:
         """Article scores → translation-group scores (the best version's, detected language boosted)."""

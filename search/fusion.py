@@ -35,16 +35,34 @@ def min_max(scores: Mapping[K, float]) -> dict[K, float]:
     return {key: (value - low) / (high - low) for key, value in scores.items()}
 
 
-def convex_combination(keyword: Mapping[K, float], semantic: Mapping[K, float], alpha: float) -> dict[K, float]:
-    """alpha · minmax(semantic) + (1 − alpha) · minmax(keyword); a key missing from a list scores 0 there."""
+def convex_combination(
+    keyword: Mapping[K, float],
+    semantic: Mapping[K, float],
+    alpha: float,
+    keyword_weight: Mapping[K, float] | None = None,
+) -> dict[K, float]:
+    """alpha · minmax(semantic) + (1 − alpha) · minmax(keyword) · weight; a key missing from a list scores 0 there.
+
+    ``keyword_weight`` (0–1 per key, default 1) scales the keyword evidence by its absolute strength:
+    min-max makes the best keyword match 1.0 even when every match is weak (a query in another
+    language matching only a number), which would outweigh the best semantic match.
+    """
     kw, sem = min_max(keyword), min_max(semantic)
+    if keyword_weight is not None:
+        kw = {key: value * keyword_weight.get(key, 1.0) for key, value in kw.items()}
     return {key: alpha * sem.get(key, 0.0) + (1 - alpha) * kw.get(key, 0.0) for key in kw.keys() | sem.keys()}
 
 
-def fuse(keyword: Mapping[K, float], semantic: Mapping[K, float], method: str, alpha: float) -> dict[K, float]:
-    """Fuse keyword and semantic scores with ``rrf`` or ``convex``."""
+def fuse(
+    keyword: Mapping[K, float],
+    semantic: Mapping[K, float],
+    method: str,
+    alpha: float,
+    keyword_weight: Mapping[K, float] | None = None,
+) -> dict[K, float]:
+    """Fuse keyword and semantic scores with ``rrf`` or ``convex`` (which uses ``keyword_weight``)."""
     if method == "rrf":
         return reciprocal_rank_fusion([rank(keyword), rank(semantic)])
     if method == "convex":
-        return convex_combination(keyword, semantic, alpha)
+        return convex_combination(keyword, semantic, alpha, keyword_weight)
     raise ValueError(f"unknown fusion method {method!r}")
