@@ -35,3 +35,14 @@ def test_fuse_dispatch() -> None:
     assert fuse({"a": 1.0}, {}, "rrf", 0.5) == pytest.approx({"a": 1 / 61})
     with pytest.raises(ValueError, match="unknown fusion"):
         fuse({}, {}, "max", 0.5)
+
+
+def test_convex_keyword_weight_scales_weak_keyword_evidence() -> None:
+    # a lone weak keyword match would be 1.0 after min-max; its weight (query coverage) tames it
+    keyword = {"junk": 0.3}
+    semantic = {"right": 0.9, "junk": 0.6, "other": 0.3}
+    unweighted = convex_combination(keyword, semantic, alpha=0.5)
+    assert rank(unweighted)[0] == "junk"
+    weighted = convex_combination(keyword, semantic, alpha=0.5, keyword_weight={"junk": 0.1})
+    assert weighted == pytest.approx({"right": 0.5, "junk": 0.25 + 0.05, "other": 0.0})
+    assert rank(weighted)[0] == "right"
