@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from search.engine import Engine
 from search.errors import InvalidParameter
-from search.query import make_request
+from search.query import SearchRequest, make_request
 
 
 def engine_of(request: Request) -> Engine:
@@ -20,9 +21,9 @@ async def health(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
-async def search(request: Request) -> JSONResponse:
-    params = request.query_params
-    search_request = make_request(
+def search_request_from(params: QueryParams) -> SearchRequest:
+    """The validated search request of a query string (``lang`` and ``category`` may repeat)."""
+    return make_request(
         params.get("q"),
         params.get("mode"),
         params.getlist("lang"),
@@ -32,6 +33,10 @@ async def search(request: Request) -> JSONResponse:
         params.get("page"),
         params.get("size"),
     )
+
+
+async def search(request: Request) -> JSONResponse:
+    search_request = search_request_from(request.query_params)
     return JSONResponse(await run_in_threadpool(engine_of(request).search, search_request))
 
 
