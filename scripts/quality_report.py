@@ -148,7 +148,7 @@ def write_plot(beir: dict[str, Any], path: Path) -> None:
         ax.bar(xs, values, width, label=mode, color=colours[mode])
         for x, v in zip(xs, values, strict=True):
             ax.text(x, v + 0.004, f"{v:.3f}", ha="center", fontsize=7)
-    markers = iter("oDsv^")
+    markers = iter("oDsv^PX*h")
     for label in sorted({r for n in names for r in REFERENCES.get(n, {})}):
         marker = next(markers, "x")
         xs = [j for j, n in enumerate(names) if label in REFERENCES.get(n, {})]
