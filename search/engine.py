@@ -83,8 +83,10 @@ class Engine:
             query_vector = self.embedder.embed_queries([parsed.semantic_text])[0]
             semantic = self._semantic(query_vector, mask)
 
-        keyword_groups = self._group_scores(keyword, parsed.language, lambda s: s * KEYWORD_LANGUAGE_BOOST)
-        semantic_groups = self._group_scores(semantic, parsed.language, lambda s: s + SEMANTIC_LANGUAGE_BONUS)
+        keyword_groups, keyword_best = self._group_scores(
+            keyword, parsed.language, lambda s: s * KEYWORD_LANGUAGE_BOOST
+        )
+        semantic_groups, _ = self._group_scores(semantic, parsed.language, lambda s: s + SEMANTIC_LANGUAGE_BONUS)
         if request.mode == "keyword":
             fused = keyword_groups
         elif request.mode == "semantic":
@@ -92,7 +94,8 @@ class Engine:
         else:
             if parsed.explicit:  # operators, phrases, fields: the user asked for exact matches
                 semantic_groups = {g: s for g, s in semantic_groups.items() if g in keyword_groups}
-            weights = self._group_coverage(keyword, coverage, parsed.language)
+            # a group's keyword evidence strength: the coverage of its best-scoring keyword version
+            weights = {group: coverage.get(article, 1.0) for group, article in keyword_best.items()}
             fused = fuse(
                 keyword_groups, semantic_groups, self.settings.hybrid_fusion, self.settings.hybrid_alpha, weights
             )
@@ -190,27 +193,21 @@ class Engine:
                 best[article] = float(score)
         return best
 
-    def _group_coverage(self, keyword: dict[int, float], coverage: dict[int, float], language: str) -> dict[str, float]:
-        """Each group's keyword evidence strength: the coverage of its best-scoring keyword version."""
-        best: dict[str, tuple[float, float]] = {}
-        for article, score in keyword.items():
-            if self.catalog.articles[article].language == language:
-                score *= KEYWORD_LANGUAGE_BOOST
-            group = self.catalog.group_of[article]
-            if group not in best or score > best[group][0]:
-                best[group] = (score, coverage.get(article, 1.0))
-        return {group: cov for group, (_score, cov) in best.items()}
-
-    def _group_scores(self, scores: dict[int, float], language: str, boost: Any) -> dict[str, float]:
-        """Article scores → translation-group scores (the best version's, detected language boosted)."""
+    def _group_scores(
+        self, scores: dict[int, float], language: str, boost: Any
+    ) -> tuple[dict[str, float], dict[str, int]]:
+        """Article scores → translation-group scores (the best version's, detected language boosted),
+        and each group's best-scoring article."""
         groups: dict[str, float] = {}
+        best: dict[str, int] = {}
         for article, score in scores.items():
             if self.catalog.articles[article].language == language:
                 score = boost(score)
             group = self.catalog.group_of[article]
             if score > groups.get(group, float("-inf")):
                 groups[group] = score
-        return groups
+                best[group] = article
+        return groups, best
 
     def _display_version(self, group: str, languages: tuple[str, ...], detected: str) -> int:
         """The version a hit shows: the lang filter's, else the query language's, else the first published."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 from html import escape
 from typing import Any
 
@@ -30,11 +31,10 @@ class MarkFormatter(HtmlFormatter):  # type: ignore[misc]
         return f"<mark>{self._text(get_text(text, token, replace))}</mark>"
 
 
-def _analyzers() -> dict[str, Any]:
-    return {lang: language_analyzer(lang) for lang in ("en", "ru", "be")}
-
-
-_ANALYZERS = _analyzers()
+@cache
+def _analyzer(language: str) -> Any:
+    """One analyzer per language, built on first use (they hold stemming caches)."""
+    return language_analyzer(language)
 
 
 def highlight_fragments(text: str, terms: Iterable[str], language: str, top: int = MAX_FRAGMENTS) -> str:
@@ -46,7 +46,7 @@ def highlight_fragments(text: str, terms: Iterable[str], language: str, top: int
     if not terms or not text:
         return ""
     fragmenter = ContextFragmenter(maxchars=FRAGMENT_CHARS, surround=60, charlimit=None)
-    result: str = highlight(text, terms, _ANALYZERS[language], fragmenter, MarkFormatter(), top=top)
+    result: str = highlight(text, terms, _analyzer(language), fragmenter, MarkFormatter(), top=top)
     return " ".join(result.split())  # fragments may span paragraph breaks
 
 
