@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
@@ -9,12 +11,14 @@ from starlette.responses import JSONResponse
 
 from search.engine import Engine
 from search.errors import InvalidParameter
+from search.live import LiveEngine
 from search.query import SearchRequest, make_request
 
 
-def engine_of(request: Request) -> Engine:
-    engine: Engine = request.app.state.engine
-    return engine
+def engine_in_use(request: Request) -> contextlib.AbstractContextManager[Engine]:
+    """The live engine for this request, kept open until the ``with`` block ends (hot reload safe)."""
+    live: LiveEngine = request.app.state.live
+    return live.use()
 
 
 async def health(request: Request) -> JSONResponse:
@@ -37,11 +41,13 @@ def search_request_from(params: QueryParams) -> SearchRequest:
 
 async def search(request: Request) -> JSONResponse:
     search_request = search_request_from(request.query_params)
-    return JSONResponse(await run_in_threadpool(engine_of(request).search, search_request))
+    with engine_in_use(request) as engine:
+        return JSONResponse(await run_in_threadpool(engine.search, search_request))
 
 
 async def article(request: Request) -> JSONResponse:
-    return JSONResponse(await run_in_threadpool(engine_of(request).article, request.path_params["article_id"]))
+    with engine_in_use(request) as engine:
+        return JSONResponse(await run_in_threadpool(engine.article, request.path_params["article_id"]))
 
 
 async def related(request: Request) -> JSONResponse:
@@ -51,7 +57,8 @@ async def related(request: Request) -> JSONResponse:
         limit = int(limit_text)
     except ValueError:
         raise InvalidParameter("limit", f"must be a whole number, got {limit_text!r}") from None
-    doc = await run_in_threadpool(
-        engine_of(request).related, request.path_params["article_id"], limit, params.get("scope", "past")
-    )
+    with engine_in_use(request) as engine:
+        doc = await run_in_threadpool(
+            engine.related, request.path_params["article_id"], limit, params.get("scope", "past")
+        )
     return JSONResponse(doc)

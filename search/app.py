@@ -17,6 +17,7 @@ from indexer.errors import IndexerError
 from indexer.settings import Settings
 from search import api, pages
 from search.errors import SearchError
+from search.live import LiveEngine
 
 log = logging.getLogger("archive_search")
 
@@ -45,12 +46,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
         embedder = await run_in_threadpool(load_embedder, settings)
         engine = await run_in_threadpool(Engine.open, settings, embedder)
-        app.state.engine = engine
+        live.swap(engine)
         log.info("serving generation %s (%d articles)", engine.generation_id, len(engine.catalog.articles))
         try:
             yield
         finally:
-            engine.close()
+            live.close()
 
     routes = [
         Route("/", pages.home),
@@ -67,8 +68,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         HTTPException: handle_error,
         Exception: handle_error,
     }
+    live = LiveEngine()
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=handlers)
     app.state.settings = settings
+    app.state.live = live
     return app
 
 

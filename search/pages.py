@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from search.api import search_request_from
+from search.api import engine_in_use, search_request_from
 from search.query import MODES
 
 _LANGUAGE_NAMES = {"en": "English", "ru": "Русский", "be": "Беларуская"}
@@ -71,7 +71,8 @@ async def home(request: Request) -> HTMLResponse:
     body = "<h1>Belarus newsletter archive</h1>" + _form(q, mode if mode in MODES else "hybrid")
     if q:
         search_request = search_request_from(params)
-        result = await run_in_threadpool(request.app.state.engine.search, search_request)
+        with engine_in_use(request) as engine:
+            result = await run_in_threadpool(engine.search, search_request)
         body += f'<p class="meta">{result["total"]} results for “{escape(q)}”</p>'
         body += "".join(_hit(h) for h in result["hits"]) or "<p>Nothing found. Try other words.</p>"
         links = []

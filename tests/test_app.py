@@ -112,7 +112,7 @@ def test_not_found_and_bad_related_parameters(client: TestClient) -> None:
 def test_unexpected_error_is_500_without_traceback(
     client: TestClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    engine = client.app.state.engine  # type: ignore[attr-defined]
+    engine = client.app.state.live.engine  # type: ignore[attr-defined]
 
     def broken(*args: object) -> None:
         raise RuntimeError("disk on fire")
