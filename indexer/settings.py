@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,6 +67,16 @@ class Settings:
         "convex", "How hybrid mode fuses keyword and semantic rankings: `convex` or `rrf` (docs/search.md)."
     )
     hybrid_alpha: float = _setting(0.5, "Weight of the semantic scores in `convex` fusion (0–1).")
+    cors_origins: str = _setting(
+        "",
+        "Comma-separated origins allowed to call the API from browsers (CORS), e.g. `https://example.org`; "
+        "`*` for any; empty: none.",
+    )
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        """The allowed CORS origins as a list (empty: CORS off)."""
+        return [o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip()]
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -101,6 +112,11 @@ class Settings:
             raise SettingsError(f"{ENV_PREFIX}HYBRID_ALPHA: must be between 0 and 1, got {self.hybrid_alpha}")
         if not self.model.strip():
             raise SettingsError(f"{ENV_PREFIX}MODEL: must not be empty")
+        for origin in self.cors_origin_list:
+            if origin != "*" and not re.fullmatch(r"https?://[^/\s]+", origin):
+                raise SettingsError(
+                    f"{ENV_PREFIX}CORS_ORIGINS: {origin!r} is not an origin (scheme://host[:port]) or *"
+                )
         return self
 
 

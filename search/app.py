@@ -9,15 +9,19 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 
 from indexer.errors import IndexerError
 from indexer.settings import Settings
-from search import api, pages
+from search import api, openapi, pages
 from search.errors import SearchError
 from search.live import LiveEngine
+from search.pages import STATIC_DIR
 
 log = logging.getLogger("archive_search")
 
@@ -25,12 +29,17 @@ log = logging.getLogger("archive_search")
 STATUS_BY_CODE = {
     "invalid_parameter": 400,
     "query_too_long": 400,
+    "text_too_long": 413,
     "bad_request": 400,
     "not_found": 404,
     "method_not_allowed": 405,
     "no_index": 503,
     "incompatible_index": 503,
 }
+
+
+#: Paths outside /api/ that answer JSON (errors included).
+JSON_PATHS = ("/health", "/ready", "/openapi.json")
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -55,8 +64,18 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     routes = [
         Route("/", pages.home),
+        Route("/articles/{article_id}", pages.article),
+        Route("/related", pages.related, methods=["GET", "POST"]),
+        Route("/issues", pages.issues),
+        Route("/issues/{start}", pages.issue),
+        Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         Route("/health", api.health),
+        Route("/ready", api.ready),
+        Route("/openapi.json", openapi.endpoint),
         Route("/api/search", api.search),
+        Route("/api/related", api.related_to_text, methods=["POST"]),
+        Route("/api/issues", api.issues),
+        Route("/api/issues/{start}", api.issue),
         Route("/api/articles/{article_id}", api.article),
         Route("/api/articles/{article_id}/related", api.related),
     ]
@@ -69,7 +88,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Exception: handle_error,
     }
     live = LiveEngine()
-    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=handlers)
+    middleware = []
+    if settings.cors_origin_list:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.cors_origin_list,
+                allow_methods=["GET", "POST"],
+                allow_headers=["Content-Type"],
+            )
+        )
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=handlers, middleware=middleware)
     app.state.settings = settings
     app.state.live = live
     return app
@@ -89,7 +118,7 @@ def error_parts(exc: Exception) -> tuple[int, str, str]:
 async def handle_error(request: Request, exc: Exception) -> Response:
     """Every exception → ``{"error": {"code", "message"}}`` under /api, a friendly page elsewhere."""
     status, code, message = error_parts(exc)
-    if request.url.path.startswith("/api/") or request.url.path == "/health":
+    if request.url.path.startswith("/api/") or request.url.path in JSON_PATHS:
         body: dict[str, Any] = {"error": {"code": code, "message": message}}
         return JSONResponse(body, status_code=status)
     return HTMLResponse(pages.error_page(status, message), status_code=status)

@@ -33,6 +33,9 @@ class Catalog:
         self.category = np.array([a.category.lower() for a in self.articles])
         self.published = np.array([date_number(a.published) for a in self.articles], dtype=np.int64)
         self.group_of = [a.group_key for a in self.articles]
+        # author and tag filters compare case-insensitively
+        self.authors = [frozenset(x.casefold() for x in a.authors) for a in self.articles]
+        self.tags = [frozenset(x.casefold() for x in a.tags) for a in self.articles]
         members: dict[str, list[int]] = {}
         for i, key in enumerate(self.group_of):
             members.setdefault(key, []).append(i)
@@ -53,6 +56,7 @@ class Catalog:
         with generation.keyword.reader() as reader:
             for docnum, fields in reader.iter_docs():
                 self.docnum_article[docnum] = self.index_of[fields["id"]]
+        self.docnum_language = self.language[self.docnum_article]
 
         self.passages = generation.passages
         self.passage_article = np.array([self.index_of[p.article_id] for p in self.passages], dtype=np.int64)
@@ -74,14 +78,17 @@ class Catalog:
         categories: tuple[str, ...] | None = (),
         since: dt.date | None = None,
         until: dt.date | None = None,
+        authors: tuple[str, ...] = (),
+        tags: tuple[str, ...] = (),
     ) -> npt.NDArray[np.bool_] | None:
         """A mask of the articles passing the filters, or None when there are no filters.
 
-        ``categories=None`` means an impossible category filter (nothing passes).
+        ``categories=None`` means an impossible category filter (nothing passes). Several authors
+        (or tags) mean any of them; the filters together mean all of them.
         """
         if categories is None:
             return np.zeros(len(self.articles), dtype=bool)
-        if not (languages or categories or since or until):
+        if not (languages or categories or since or until or authors or tags):
             return None
         mask = np.ones(len(self.articles), dtype=bool)
         if languages:
@@ -92,6 +99,10 @@ class Catalog:
             mask &= self.published >= date_number(since)
         if until:
             mask &= self.published <= date_number(until)
+        for wanted, column in ((authors, self.authors), (tags, self.tags)):
+            if wanted:
+                folded = {w.casefold() for w in wanted}
+                mask &= np.array([not folded.isdisjoint(values) for values in column], dtype=bool)
         return mask
 
     def best_passage(self, article: int, query_vector: npt.NDArray[np.float32]) -> tuple[int, float]:
@@ -100,6 +111,20 @@ class Catalog:
         scores = self.passage_vectors[rows] @ query_vector
         best = int(np.argmax(scores))
         return int(rows[best]), float(scores[best])
+
+    def listing(self, group: str, shown: int) -> dict[str, Any]:
+        """How one version represents its translation group in a list (search hits, issues)."""
+        doc = self.articles[shown]
+        return {
+            "id": doc.id,
+            "title": doc.title,
+            "language": doc.language,
+            "category": doc.category,
+            "category_label": doc.category_label,
+            "published": doc.published.isoformat(),
+            "url": doc.url,
+            "translations": self.translations(group, shown),
+        }
 
     def translations(self, group: str, shown: int) -> list[dict[str, Any]]:
         """The other language versions of a group, as listed under a hit."""

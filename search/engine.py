@@ -10,14 +10,19 @@ from whoosh import query as wq
 
 from indexer.embedder import Embedder
 from indexer.generations import Generation, open_generation
+from indexer.languages import detect_language
 from indexer.schema import text_field
 from indexer.settings import Settings
 from indexer.vector_index import limit_faiss_threads
 from search.catalog import Catalog, date_number
 from search.errors import InvalidParameter, NotFound
-from search.fusion import fuse, rank
-from search.query import RELATED_SCOPES, ParsedQuery, SearchRequest, parse_query
+from search.facets import candidates_by_group, facet_counts, group_dates
+from search.fusion import fuse, rank, rank_by_date
+from search.issues import issue_articles, issue_list
+from search.layout import meant_layout
+from search.query import RELATED_SCOPES, ParsedQuery, RelatedTextRequest, SearchRequest, parse_query
 from search.snippets import PASSAGE_SNIPPET_CHARS, highlight_fragments, plain_snippet
+from search.spelling import Lexicon, suggest
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -61,22 +66,33 @@ class Engine:
     # ------------------------------------------------------------------ search
 
     def search(self, request: SearchRequest) -> dict[str, Any]:
-        """The search response document (see the README's HTTP API)."""
+        """The search response document (see the README's HTTP API and docs/api.md)."""
         started = time.perf_counter()
-        parsed = parse_query(request.q, self.generation.keyword.schema, syntax=request.syntax)
-        categories: tuple[str, ...] | None = request.categories
-        if parsed.categories:
-            categories = (
-                tuple(c for c in request.categories if c in parsed.categories) or None
-                if request.categories
-                else parsed.categories
+        with self.generation.keyword.searcher() as searcher:
+            lexicon = Lexicon(searcher.reader(), self.catalog.docnum_language)
+            # forgiving search: a query typed in the wrong keyboard layout is searched as meant
+            layout = meant_layout(request.q, lexicon.known) if request.forgiving and request.syntax else None
+            text = layout.text if layout else request.q
+            parsed = parse_query(text, self.generation.keyword.schema, syntax=request.syntax)
+            suggestion = suggest(text, lexicon, parsed.language) if request.syntax else None
+            categories: tuple[str, ...] | None = request.categories
+            if parsed.categories:
+                categories = (
+                    tuple(c for c in request.categories if c in parsed.categories) or None
+                    if request.categories
+                    else parsed.categories
+                )
+            mask = self.catalog.allowed(
+                request.languages, categories, request.since, request.until, request.authors, request.tags
             )
-        mask = self.catalog.allowed(request.languages, categories, request.since, request.until)
-
-        keyword: dict[int, float] = {}
-        coverage: dict[int, float] = {}
-        if request.mode in ("keyword", "hybrid"):
-            keyword, coverage = self._keyword(parsed, request, categories, with_coverage=request.mode == "hybrid")
+            keyword: dict[int, float] = {}
+            coverage: dict[int, float] = {}
+            if request.mode in ("keyword", "hybrid"):
+                keyword, coverage = self._keyword(
+                    searcher, parsed, request, categories, with_coverage=request.mode == "hybrid"
+                )
+        if mask is not None and (request.authors or request.tags):  # not expressible in the Whoosh filter
+            keyword = {article: score for article, score in keyword.items() if mask[article]}
         semantic: dict[int, float] = {}
         query_vector = None
         if request.mode in ("semantic", "hybrid") and parsed.semantic_text:
@@ -100,7 +116,8 @@ class Engine:
                 keyword_groups, semantic_groups, self.settings.hybrid_fusion, self.settings.hybrid_alpha, weights
             )
 
-        ordered = rank(fused)
+        members = candidates_by_group(self.catalog, [*keyword, *semantic], fused)
+        ordered = rank_by_date(fused, group_dates(self.catalog, members)) if request.sort == "date" else rank(fused)
         start = (request.page - 1) * request.size
         hits = [
             self._hit(group, fused[group], request, parsed, keyword, query_vector)
@@ -108,17 +125,22 @@ class Engine:
         ]
         return {
             "query": request.q,
+            "interpreted_as": layout.text if layout else None,
+            "suggestion": suggestion,
             "mode": request.mode,
+            "sort": request.sort,
             "generation": self.generation_id,
             "total": len(ordered),
             "page": request.page,
             "size": request.size,
             "hits": hits,
+            "facets": facet_counts(self.catalog, members, request.languages or (parsed.language,)),
             "took_ms": round((time.perf_counter() - started) * 1000, 2),
         }
 
     def _keyword(
         self,
+        searcher: Any,
         parsed: ParsedQuery,
         request: SearchRequest,
         categories: tuple[str, ...] | None,
@@ -143,26 +165,25 @@ class Engine:
                 )
             )
         docnum_article = self.catalog.docnum_article
-        with self.generation.keyword.searcher() as searcher:
-            results = searcher.search(
-                parsed.whoosh, limit=None, filter=wq.And(parts) if parts else None, terms=with_coverage
-            )
-            scores = {int(docnum_article[docnum]): float(score) for score, docnum in results.top_n}
-            if not with_coverage:
-                return scores, {}
-            weights = {
-                language: {t: searcher.idf(text_field("body", language), t) for t in terms}
-                for language, terms in parsed.terms.items()
-            }
-            coverage = {}
-            for hit in results:
-                article = int(docnum_article[hit.docnum])
-                language = self.catalog.articles[article].language
-                idf = weights.get(language, {})
-                matched = {_text(term) for fieldname, term in hit.matched_terms() if fieldname.endswith(language)}
-                total = sum(idf.values())
-                coverage[article] = sum(w for t, w in idf.items() if t in matched) / total if total else 1.0
-            return scores, coverage
+        results = searcher.search(
+            parsed.whoosh, limit=None, filter=wq.And(parts) if parts else None, terms=with_coverage
+        )
+        scores = {int(docnum_article[docnum]): float(score) for score, docnum in results.top_n}
+        if not with_coverage:
+            return scores, {}
+        weights = {
+            language: {t: searcher.idf(text_field("body", language), t) for t in terms}
+            for language, terms in parsed.terms.items()
+        }
+        coverage = {}
+        for hit in results:
+            article = int(docnum_article[hit.docnum])
+            language = self.catalog.articles[article].language
+            idf = weights.get(language, {})
+            matched = {_text(term) for fieldname, term in hit.matched_terms() if fieldname.endswith(language)}
+            total = sum(idf.values())
+            coverage[article] = sum(w for t, w in idf.items() if t in matched) / total if total else 1.0
+        return scores, coverage
 
     def _semantic(self, query_vector: npt.NDArray[np.float32], mask: npt.NDArray[np.bool_] | None) -> dict[int, float]:
         """Articles of the top passages (``SEMANTIC_CANDIDATES``) by cosine, each scored by its best passage."""
@@ -249,27 +270,48 @@ class Engine:
         query_vector: npt.NDArray[np.float32] | None,
     ) -> dict[str, Any]:
         shown = self._display_version(group, request.languages, parsed.language)
-        doc = self.catalog.articles[shown]
-        return {
-            "id": doc.id,
-            "title": doc.title,
-            "language": doc.language,
-            "category": doc.category,
-            "category_label": doc.category_label,
-            "published": doc.published.isoformat(),
-            "url": doc.url,
-            "score": round(score, 6),
-            "snippet": self._snippet(shown, parsed, shown in keyword, query_vector),
-            "translations": self.catalog.translations(group, shown),
-        }
+        return self._hit_document(group, shown, score, self._snippet(shown, parsed, shown in keyword, query_vector))
+
+    def _hit_document(self, group: str, shown: int, score: float, snippet: str) -> dict[str, Any]:
+        return {**self.catalog.listing(group, shown), "score": round(score, 6), "snippet": snippet}
 
     # ------------------------------------------------------------------ articles and related
+
+    def related_to_text(self, request: RelatedTextRequest) -> dict[str, Any]:
+        """Commentaries related to a pasted text: passages nearest to its embedding, grouped; each hit's
+        snippet is its best-matching passage."""
+        vector = self.embedder.embed_queries([request.text])[0]
+        mask = self.catalog.allowed(request.languages, (), request.since, request.until)
+        language = detect_language(request.text)
+        groups, _ = self._group_scores(self._semantic(vector, mask), language, lambda s: s + SEMANTIC_LANGUAGE_BONUS)
+        related = []
+        for group in rank(groups)[: request.limit]:
+            shown = self._display_version(group, request.languages, language)
+            if mask is not None and not mask[shown]:  # the preferred version is filtered out: the best allowed one
+                shown = max(
+                    (i for i in self.catalog.groups[group] if mask[i]),
+                    key=lambda i: self.catalog.best_passage(i, vector)[1],
+                )
+            row, _score = self.catalog.best_passage(shown, vector)
+            passage = self.catalog.passages[row].text.split("\n", 1)[-1]
+            related.append(
+                self._hit_document(group, shown, groups[group], plain_snippet(passage, PASSAGE_SNIPPET_CHARS))
+            )
+        return {"generation": self.generation_id, "related": related}
 
     def _article_index(self, article_id: str) -> int:
         try:
             return self.catalog.index_of[article_id]
         except KeyError:
             raise NotFound(f"no article with id {article_id!r}") from None
+
+    def issues(self) -> list[dict[str, Any]]:
+        """The weekly issues, newest first, with their article counts."""
+        return issue_list(self.catalog)
+
+    def issue(self, start: str, language: str | None = None) -> dict[str, Any]:
+        """The commentaries of the weekly issue starting on ``start``."""
+        return issue_articles(self.catalog, start, language)
 
     def article(self, article_id: str) -> dict[str, Any]:
         """One article with its text and the list of its other language versions."""

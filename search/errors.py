@@ -33,3 +33,9 @@ class NotFound(SearchError):
     """An article id that does not exist in the live generation."""
 
     code = "not_found"
+
+
+class TextTooLong(InvalidParameter):
+    """A text to find related commentaries for is longer than the limit (HTTP 413)."""
+
+    code = "text_too_long"

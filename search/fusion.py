@@ -16,6 +16,11 @@ def rank(scores: Mapping[K, float]) -> list[K]:
     return sorted(scores, key=lambda key: (-scores[key], str(key)))
 
 
+def rank_by_date(scores: Mapping[K, float], dates: Mapping[K, int]) -> list[K]:
+    """Keys newest first (``dates`` as sortable numbers), then by score, then by key: a stable order."""
+    return sorted(scores, key=lambda key: (-dates.get(key, 0), -scores[key], str(key)))
+
+
 def reciprocal_rank_fusion(rankings: Sequence[Sequence[K]], k: int = RRF_K) -> dict[K, float]:
     """RRF: each list contributes 1 / (k + rank) (rank from 1) for every key it contains."""
     fused: dict[K, float] = {}

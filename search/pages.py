@@ -1,95 +1,217 @@
-"""Server-rendered HTML: the search page (form + highlighted results) and the error page."""
+"""Server-rendered HTML (Jinja2, autoescaped): search with facets, article, related-to-text, weekly issues, errors."""
 
 from __future__ import annotations
 
-from html import escape
+from functools import cache
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from search.api import engine_in_use, search_request_from
-from search.query import MODES
+from indexer.archive import LANGUAGES
+from search.api import engine_in_use, related_body, related_text_request_from, search_request_from
+from search.errors import InvalidParameter
+from search.query import MAX_RELATED_TEXT_CHARS, MODES
 
-_LANGUAGE_NAMES = {"en": "English", "ru": "Русский", "be": "Беларуская"}
-
-_STYLE = """
-body{font-family:system-ui,sans-serif;max-width:46rem;margin:1rem auto;padding:0 1rem;line-height:1.45;color:#222}
-form{display:flex;flex-wrap:wrap;gap:.5rem;margin-bottom:1rem}
-input[type=search]{flex:1 1 16rem;font-size:1.1rem;padding:.4rem}
-.hit{margin:1.2rem 0}.hit h2{font-size:1.1rem;margin:0}.meta{color:#666;font-size:.85rem}
-mark{background:#fde68a}.snippet{margin:.3rem 0}.pages a{margin-right:1rem}
-"""
-
-
-def _page(title: str, body: str) -> str:
-    return (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{escape(title)}</title><style>{_STYLE}</style></head><body>{body}</body></html>"
-    )
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+LANGUAGE_NAMES = {"en": "English", "ru": "Русский", "be": "Беларуская"}
+#: Filters kept when the query changes (the page number is not).
+FILTER_PARAMS = ("lang", "category", "author", "tag", "since", "until", "sort", "as_typed")
+#: Author and tag facets list this many values (selected ones always).
+FACET_VALUES_SHOWN = 12
+RELATED_ON_ARTICLE_PAGE = 5
 
 
-def _form(q: str, mode: str) -> str:
-    options = "".join(f'<option value="{m}"{" selected" if m == mode else ""}>{m}</option>' for m in MODES)
-    return (
-        '<form method="get" action="/" role="search">'
-        f'<input type="search" name="q" value="{escape(q)}" placeholder="Search the archive" aria-label="Search">'
-        f'<select name="mode" aria-label="Mode">{options}</select><button type="submit">Search</button></form>'
-    )
+@cache
+def _environment() -> Environment:
+    """The template environment, built on first use (autoescaping every template)."""
+    return Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(default=True))
 
 
-def _hit(hit: dict[str, Any]) -> str:
-    title = escape(hit["title"])
-    link = f'<a href="{escape(hit["url"])}">{title}</a>' if hit["url"] else title
-    other = ", ".join(f'<span lang="{escape(t["language"])}">{escape(t["title"])}</span>' for t in hit["translations"])
-    meta = " · ".join(
-        filter(
-            None,
-            [
-                escape(hit["published"]),
-                escape(hit["category_label"] or hit["category"]),
-                _LANGUAGE_NAMES.get(hit["language"], escape(hit["language"])),
+def render(template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    """A page from ``template``; every value is escaped unless a template marks it safe."""
+    html = _environment().get_template(template).render(modes=MODES, **context)
+    return HTMLResponse(html, status_code=status)
+
+
+def url(items: list[tuple[str, str]]) -> str:
+    """The search page's address with these query parameters."""
+    return "/?" + urlencode(items) if items else "/"
+
+
+def _without(items: list[tuple[str, str]], *names: str) -> list[tuple[str, str]]:
+    return [(k, v) for k, v in items if k not in names]
+
+
+def _toggled(items: list[tuple[str, str]], name: str, value: str) -> tuple[bool, str]:
+    """(selected, address with ``name=value`` removed if present, else added); the page resets to 1."""
+    base = _without(items, "page")
+    present = [(k, v) for k, v in base if k == name and v.casefold() == value.casefold()]
+    if present:
+        return True, url([kv for kv in base if kv not in present])
+    return False, url([*base, (name, value)])
+
+
+def _year_value(items: list[tuple[str, str]], year: str, since: str, until: str) -> dict[str, Any]:
+    selected = since == f"{year}-01-01" and until == f"{year}-12-31"
+    base = _without(items, "page", "since", "until")
+    address = url(base if selected else [*base, ("since", f"{year}-01-01"), ("until", f"{year}-12-31")])
+    return {"label": year, "url": address, "selected": selected}
+
+
+def facet_view(items: list[tuple[str, str]], facets: dict[str, Any], since: str, until: str) -> list[dict[str, Any]]:
+    """The facet lists of the page: each value with its count and the address that toggles it."""
+
+    def values(name: str, counts: dict[str, Any], label: Any, limit: int | None = None) -> list[dict[str, Any]]:
+        shown: list[dict[str, Any]] = []
+        for key, count in counts.items():
+            selected, address = _toggled(items, name, key)
+            if limit is not None and len(shown) >= limit and not selected:
+                continue
+            shown.append({"label": label(key), "count": count, "url": address, "selected": selected})
+        return shown
+
+    languages = values("lang", facets["language"], lambda k: LANGUAGE_NAMES.get(k, k))
+    for value, code in zip(languages, facets["language"], strict=True):
+        value["lang"] = code
+    return [
+        {"title": "Language", "values": languages},
+        {
+            "title": "Category",
+            "values": [
+                {**v, "count": c["count"]}
+                for v, c in zip(
+                    values("category", facets["category"], lambda k: facets["category"][k]["label"]),
+                    facets["category"].values(),
+                    strict=True,
+                )
             ],
-        )
-    )
-    return (
-        f'<article class="hit" lang="{escape(hit["language"])}"><h2>{link}</h2><div class="meta">{meta}</div>'
-        f'<p class="snippet">{hit["snippet"]}</p>'  # already escaped, with <mark> around matches
-        + (f'<div class="meta">Also in: {other}</div>' if other else "")
-        + "</article>"
-    )
+        },
+        {
+            "title": "Year",
+            "values": [{**_year_value(items, y, since, until), "count": n} for y, n in facets["year"].items()],
+        },
+        {"title": "Author", "values": values("author", facets["author"], str, FACET_VALUES_SHOWN)},
+        {"title": "Tag", "values": values("tag", facets["tag"], str, FACET_VALUES_SHOWN)},
+    ]
+
+
+def page_links(items: list[tuple[str, str]], page: int, size: int, total: int) -> list[tuple[int, str]]:
+    """(number, address) of the pages around the current one, first and last; address "" is a gap."""
+    last = max(1, -(-total // size))
+    if last == 1:
+        return []
+    base = _without(items, "page")
+    wanted = sorted({1, last, *range(max(1, page - 2), min(last, page + 2) + 1)})
+    links: list[tuple[int, str]] = []
+    for number in wanted:
+        if links and number - links[-1][0] > 1:
+            links.append((0, ""))
+        links.append((number, url([*base, ("page", str(number))])))
+    return links
 
 
 async def home(request: Request) -> HTMLResponse:
-    """The search form; with ``?q=`` also the results. An empty ``q`` shows just the form."""
+    """The search page; with ``q`` also the results, facets, pages and did-you-mean."""
     params = request.query_params
+    items = list(params.multi_items())
     q = params.get("q", "").strip()
-    mode = params.get("mode", "hybrid")
-    body = "<h1>Belarus newsletter archive</h1>" + _form(q, mode if mode in MODES else "hybrid")
+    mode = params.get("mode") or "hybrid"
+    context: dict[str, Any] = {
+        "section": "search",
+        "q": q,
+        "mode": mode if mode in MODES else "hybrid",
+        "hidden": [(k, v) for k, v in items if k in FILTER_PARAMS and v],
+        "since": params.get("since", ""),
+        "until": params.get("until", ""),
+        "result": None,
+    }
     if q:
         search_request = search_request_from(params)
         with engine_in_use(request) as engine:
             result = await run_in_threadpool(engine.search, search_request)
-        body += f'<p class="meta">{result["total"]} results for “{escape(q)}”</p>'
-        body += "".join(_hit(h) for h in result["hits"]) or "<p>Nothing found. Try other words.</p>"
-        links = []
-        base = {k: v for k, v in params.multi_items() if k != "page"}
-        if result["page"] > 1:
-            links.append(
-                f'<a href="/?{escape(urlencode([*base.items(), ("page", result["page"] - 1)]))}">← Previous</a>'
-            )
-        if result["page"] * result["size"] < result["total"]:
-            links.append(f'<a href="/?{escape(urlencode([*base.items(), ("page", result["page"] + 1)]))}">Next →</a>')
-        body += f'<nav class="pages">{"".join(links)}</nav>'
-    return HTMLResponse(_page(f"{q} — archive search" if q else "Archive search", body))
+        page, size, total = result["page"], result["size"], result["total"]
+        filters = [(k, v) for k, v in items if k in ("lang", "category", "author", "tag", "since", "until")]
+        context.update(
+            result=result,
+            refine_hidden=[
+                (k, v) for k, v in items if k in ("q", "mode", "lang", "category", "author", "tag", "as_typed")
+            ],
+            facets=facet_view(items, result["facets"], context["since"], context["until"]),
+            pages=page_links(items, page, size, total),
+            prev_url=url([*_without(items, "page"), ("page", str(page - 1))]) if page > 1 else None,
+            next_url=url([*_without(items, "page"), ("page", str(page + 1))]) if page * size < total else None,
+            suggestion_url=url([("q", result["suggestion"]), *_without(items, "q", "page")])
+            if result["suggestion"]
+            else None,
+            as_typed_url=url([*_without(items, "page", "as_typed"), ("as_typed", "1")]),
+            clear_url=url(_without(items, "lang", "category", "author", "tag", "since", "until", "page"))
+            if filters
+            else None,
+        )
+    return render("search.html", **context)
+
+
+async def article(request: Request) -> HTMLResponse:
+    """One article: its text, its language versions and its related past commentaries."""
+    article_id = request.path_params["article_id"]
+    with engine_in_use(request) as engine:
+        doc = await run_in_threadpool(engine.article, article_id)
+        related = await run_in_threadpool(engine.related, article_id, RELATED_ON_ARTICLE_PAGE, "past")
+    paragraphs = [" ".join(p.split()) for p in doc["body"].split("\n\n") if p.strip()]
+    return render("article.html", section="search", article=doc, paragraphs=paragraphs, related=related["related"])
+
+
+async def related(request: Request) -> HTMLResponse:
+    """Paste a text (POST, a form) and get the related commentaries; GET shows the empty form."""
+    context: dict[str, Any] = {
+        "section": "related",
+        "max_chars": MAX_RELATED_TEXT_CHARS,
+        "languages": LANGUAGES,
+        "text": "",
+        "selected": (),
+        "since": "",
+        "until": "",
+        "result": None,
+    }
+    if request.method == "POST":
+        body = await related_body(request)
+        context.update(
+            text=body.get("text") or "",
+            selected=tuple(body.get("lang") or ()),
+            since=body.get("since") or "",
+            until=body.get("until") or "",
+        )
+        related_request = related_text_request_from(body)
+        with engine_in_use(request) as engine:
+            context["result"] = await run_in_threadpool(engine.related_to_text, related_request)
+    return render("related.html", **context)
+
+
+async def issues(request: Request) -> HTMLResponse:
+    """The weekly issues, newest first."""
+    with engine_in_use(request) as engine:
+        return render("issues.html", section="issues", issues=engine.issues())
+
+
+async def issue(request: Request) -> HTMLResponse:
+    """The commentaries of one weekly issue, in the language chosen with ``?lang=`` where possible."""
+    lang = QueryParams(request.query_params).get("lang") or None
+    if lang is not None and lang not in LANGUAGES:
+        raise InvalidParameter("lang", f"must be one of {', '.join(LANGUAGES)}, got {lang!r}")
+    with engine_in_use(request) as engine:
+        doc = engine.issue(request.path_params["start"], lang)
+    return render("issue.html", section="issues", issue=doc, lang=lang, languages=LANGUAGES)
 
 
 def error_page(status: int, message: str) -> str:
     """A friendly page for an error on an HTML route (the message escaped)."""
-    return _page(
-        f"Error {status}",
-        f"<h1>Sorry — error {status}</h1><p>{escape(message)}</p>" + _form("", "hybrid"),
-    )
+    headings = {400: "that request could not be understood", 404: "page not found", 413: "that text is too long"}
+    heading = headings.get(status, f"error {status}" if status < 500 else "something went wrong on our side")
+    return bytes(render("error.html", status=status, heading=heading, message=message).body).decode("utf-8")

@@ -1,0 +1,108 @@
+"""Did-you-mean: corrections of unknown query words from the unstemmed ``spell`` field, in the query's language."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from indexer.analysis import spelling_analyzer
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+SPELL_FIELD = "spell"
+#: Words shorter than this are never corrected (initials, prepositions, numbers).
+MIN_WORD_CHARS = 3
+#: The largest edit distance of a correction; 1 is tried first, then 2 for words of 6+ characters.
+MAX_DISTANCE = 2
+LONG_WORD_CHARS = 6
+
+
+class Lexicon:
+    """The words of one opened keyword index, unstemmed, with the languages of the articles holding them.
+
+    Built per request over that request's reader (Whoosh readers are not shared between threads).
+    """
+
+    def __init__(self, reader: Any, docnum_language: npt.NDArray[np.str_]) -> None:
+        self.reader = reader
+        self.docnum_language = docnum_language
+
+    def known(self, word: str) -> bool:
+        """Whether ``word`` (analysed: lowercased, folded) occurs anywhere in the archive."""
+        return bool((SPELL_FIELD, word) in self.reader)
+
+    def frequency(self, word: str, language: str | None = None) -> int:
+        """In how many articles ``word`` occurs (only articles in ``language`` when given)."""
+        if not self.known(word):
+            return 0
+        docnums = np.fromiter(self.reader.postings(SPELL_FIELD, word).all_ids(), dtype=np.int64)
+        if language is None:
+            return len(docnums)
+        return int(np.count_nonzero(self.docnum_language[docnums] == language))
+
+    def correction(self, word: str, language: str) -> str | None:
+        """The most frequent known word within the smallest edit distance of ``word``, preferring
+        words used in ``language``; None when there is none."""
+        longest = MAX_DISTANCE if len(word) >= LONG_WORD_CHARS else 1
+        for distance in range(1, longest + 1):
+            candidates = [c for c in self._within(word, distance) if c != word]
+            if not candidates:
+                continue
+            in_language = [(self.frequency(c, language), c) for c in candidates]
+            in_language = [(f, c) for f, c in in_language if f]
+            ranked = in_language or [(self.frequency(c), c) for c in candidates]
+            return max(ranked, key=lambda fc: (fc[0], _shared_prefix(fc[1], word), fc[1]))[1]
+        return None
+
+    def _within(self, word: str, distance: int) -> list[str]:
+        terms = self.reader.terms_within(SPELL_FIELD, word, distance, prefix=1)
+        return [t.decode("utf-8") if isinstance(t, bytes) else str(t) for t in terms]
+
+
+def _shared_prefix(a: str, b: str) -> int:
+    """How many leading characters ``a`` and ``b`` share."""
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return -n
+
+
+def query_words(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, analysed word) for every word of ``text``, as the spell field analyses them."""
+    return [
+        (token.startchar, token.endchar, token.text) for token in spelling_analyzer()(text, chars=True) if token.text
+    ]
+
+
+def suggest(text: str, lexicon: Lexicon, language: str) -> str | None:
+    """``text`` with each unknown word replaced by its correction, or None when nothing changes.
+
+    Operators and anything between words are kept as typed; a corrected word keeps a leading
+    capital letter.
+    """
+    pieces: list[str] = []
+    position = 0
+    changed = False
+    for start, end, word in query_words(text):
+        if len(word) < MIN_WORD_CHARS or any(ch.isdigit() for ch in word) or word in ("and", "or", "not"):
+            continue
+        if lexicon.known(word):
+            continue
+        correction = lexicon.correction(word, language)
+        if correction is None:
+            continue
+        typed = text[start:end]
+        if typed[:1].isupper():
+            correction = correction[:1].upper() + correction[1:]
+        pieces.append(text[position:start])
+        pieces.append(correction)
+        position = end
+        changed = True
+    if not changed:
+        return None
+    pieces.append(text[position:])
+    return "".join(pieces)
