@@ -1,23 +1,24 @@
 """Per-language Whoosh analyzers (English, Russian, Belarusian), spelling-variant folding and the
 Belarusian light stemmer.
 
-Every analyzer is ``tokenizer | lowercase | variant folding | stop words | stemmer``; the classes
+Every analyzer is ``tokenizer | lowercase | variant folding | stop words | stemmer | name variants``
+(Belarusian: classical spelling folded before the stop words; see ``indexer/variants.py``); the classes
 here are pickled into the Whoosh schema, so an index always carries the analysis it was built with.
 Bump ``ANALYZER_VERSION`` whenever the output of any analyzer changes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
-from whoosh.analysis import Filter, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter
-from whoosh.analysis.acore import Token
+from whoosh.analysis import LowercaseFilter, RegexTokenizer, StemFilter, StopFilter
 from whoosh.analysis.analyzers import Analyzer
 from whoosh.lang import stopwords_for_language
 
-ANALYZER_VERSION = 1
+from indexer.variants import ClassicalSpellingFilter, NameVariantFilter, WordFilter
+
+ANALYZER_VERSION = 2
 
 #: Words, with apostrophes of any form inside a word kept in it (сям’я, o'clock, Ukraine's).
 TOKEN_PATTERN = r"\w+(?:['’ʼ‘`´]\w+)*"
@@ -42,19 +43,13 @@ def fold_variants(word: str) -> str:
     return word
 
 
-class VariantFoldFilter(Filter):  # type: ignore[misc]
+class VariantFoldFilter(WordFilter):
     """Applies :func:`fold_variants` to every token."""
 
-    def __eq__(self, other: object) -> bool:
-        return type(other) is type(self)
+    rewrite_stopped = True
 
-    def __hash__(self) -> int:
-        return hash(type(self))
-
-    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
-        for token in tokens:
-            token.text = fold_variants(token.text)
-            yield token
+    def rewrite(self, word: str) -> str:
+        return fold_variants(word)
 
 
 # ---------------------------------------------------------------------------- Belarusian stemmer
@@ -129,20 +124,11 @@ def stem_belarusian(word: str) -> str:
     return stem
 
 
-class BelarusianStemFilter(Filter):  # type: ignore[misc]
+class BelarusianStemFilter(WordFilter):
     """Applies :func:`stem_belarusian` to every token (with a per-process cache)."""
 
-    def __eq__(self, other: object) -> bool:
-        return type(other) is type(self)
-
-    def __hash__(self) -> int:
-        return hash(type(self))
-
-    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
-        for token in tokens:
-            if not token.stopped:
-                token.text = _cached_be_stem(token.text)
-            yield token
+    def rewrite(self, word: str) -> str:
+        return _cached_be_stem(word)
 
 
 @lru_cache(maxsize=100_000)
@@ -169,9 +155,9 @@ def language_analyzer(language: str) -> Analyzer:
     """The stemming analyzer for ``en``, ``ru`` or ``be``."""
     stop = StopFilter(stoplist=_stoplist(language), minsize=1)
     if language == "be":
-        return _base() | stop | BelarusianStemFilter()
+        return _base() | ClassicalSpellingFilter() | stop | BelarusianStemFilter() | NameVariantFilter()
     if language in ("en", "ru"):
-        return _base() | stop | StemFilter(lang=language, cachesize=100_000)
+        return _base() | stop | StemFilter(lang=language, cachesize=100_000) | NameVariantFilter()
     raise ValueError(f"no analyzer for language {language!r}")
 
 

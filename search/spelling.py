@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from indexer.analysis import spelling_analyzer
+from indexer.variants import name_variant
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -90,7 +91,7 @@ def suggest(text: str, lexicon: Lexicon, language: str) -> str | None:
     for start, end, word in query_words(text):
         if len(word) < MIN_WORD_CHARS or any(ch.isdigit() for ch in word) or word in ("and", "or", "not"):
             continue
-        if lexicon.known(word):
+        if lexicon.known(word) or name_variant(word):  # another spelling of a listed name matches anyway
             continue
         correction = lexicon.correction(word, language)
         if correction is None:
