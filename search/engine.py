@@ -71,7 +71,7 @@ class Engine:
         with self.generation.keyword.searcher() as searcher:
             lexicon = Lexicon(searcher.reader(), self.catalog.docnum_language)
             # forgiving search: a query typed in the wrong keyboard layout is searched as meant
-            layout = meant_layout(request.q, lexicon.known) if request.forgiving and request.syntax else None
+            layout = meant_layout(request.q, lexicon.matches) if request.forgiving and request.syntax else None
             text = layout.text if layout else request.q
             parsed = parse_query(text, self.generation.keyword.schema, syntax=request.syntax)
             suggestion = suggest(text, lexicon, parsed.language) if request.syntax else None

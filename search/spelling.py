@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from indexer.analysis import spelling_analyzer
-from indexer.variants import name_variant
+from indexer.analysis import analyze, language_analyzer, spelling_analyzer
+from indexer.archive import LANGUAGES
+from indexer.schema import TEXT_PARTS, text_field
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -18,6 +20,12 @@ MIN_WORD_CHARS = 3
 #: The largest edit distance of a correction; 1 is tried first, then 2 for words of 6+ characters.
 MAX_DISTANCE = 2
 LONG_WORD_CHARS = 6
+
+
+@cache
+def _analyzer(language: str) -> Any:
+    """One analyzer per language, built on first use (they hold stemming caches)."""
+    return language_analyzer(language)
 
 
 class Lexicon:
@@ -33,6 +41,17 @@ class Lexicon:
     def known(self, word: str) -> bool:
         """Whether ``word`` (analysed: lowercased, folded) occurs anywhere in the archive."""
         return bool((SPELL_FIELD, word) in self.reader)
+
+    def matches(self, word: str) -> bool:
+        """Whether ``word`` finds anything: as it is, or through a language's analysis (another
+        inflection, classical spelling, a listed name's other spelling)."""
+        if self.known(word):
+            return True
+        for language in LANGUAGES:
+            for term in analyze(_analyzer(language), word):
+                if any((text_field(part, language), term) in self.reader for part in TEXT_PARTS):
+                    return True
+        return False
 
     def frequency(self, word: str, language: str | None = None) -> int:
         """In how many articles ``word`` occurs (only articles in ``language`` when given)."""
@@ -80,7 +99,7 @@ def query_words(text: str) -> list[tuple[int, int, str]]:
 
 
 def suggest(text: str, lexicon: Lexicon, language: str) -> str | None:
-    """``text`` with each unknown word replaced by its correction, or None when nothing changes.
+    """``text`` with each word that finds nothing replaced by its correction, or None when nothing changes.
 
     Operators and anything between words are kept as typed; a corrected word keeps a leading
     capital letter.
@@ -91,7 +110,7 @@ def suggest(text: str, lexicon: Lexicon, language: str) -> str | None:
     for start, end, word in query_words(text):
         if len(word) < MIN_WORD_CHARS or any(ch.isdigit() for ch in word) or word in ("and", "or", "not"):
             continue
-        if lexicon.known(word) or name_variant(word):  # another spelling of a listed name matches anyway
+        if lexicon.matches(word):
             continue
         correction = lexicon.correction(word, language)
         if correction is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
@@ -38,7 +39,22 @@ def test_search_document(client: TestClient, sample_index: BuildReport) -> None:
     response = client.get("/api/search", params={"q": "Ryanair", "lang": ["en", "ru"], "size": 3, "mode": "keyword"})
     assert response.status_code == 200
     doc = response.json()
-    assert set(doc) == {"query", "mode", "generation", "total", "page", "size", "hits", "took_ms"}
+    assert set(doc) == {
+        "query",
+        "interpreted_as",
+        "suggestion",
+        "mode",
+        "sort",
+        "generation",
+        "total",
+        "page",
+        "size",
+        "hits",
+        "facets",
+        "took_ms",
+    }
+    assert doc["interpreted_as"] is None and doc["suggestion"] is None and doc["sort"] == "relevance"
+    assert set(doc["facets"]) == {"language", "category", "year", "author", "tag"}
     assert doc["generation"] == sample_index.generation and doc["size"] == 3 and doc["page"] == 1
     hit = doc["hits"][0]
     assert set(hit) == {
@@ -71,6 +87,8 @@ def test_search_document(client: TestClient, sample_index: BuildReport) -> None:
         ({"q": "x", "since": "2024-02-30"}, "since: must be a date"),
         ({"q": "x", "until": "soon"}, "until: must be a date"),
         ({"q": "x", "lang": "de"}, "lang: must be one of"),
+        ({"q": "x", "sort": "oldest"}, "sort: must be one of relevance, date"),
+        ({"q": "x", "as_typed": "maybe"}, "as_typed: must be 1 or 0"),
     ],
 )
 def test_bad_search_parameters_are_400(client: TestClient, params: dict[str, str], fragment: str) -> None:
@@ -139,3 +157,99 @@ def test_page_form_results_and_escaping(client: TestClient) -> None:
     assert bad.status_code == 400 and "size: must be at most 100" in bad.text
     missing = client.get("/no/such/page")
     assert missing.status_code == 404 and "<h1>" in missing.text
+
+
+def test_search_filters_by_author_and_tag_and_sorts_by_date(client: TestClient) -> None:
+    params: dict[str, Any] = {"q": "sanctions", "mode": "keyword", "author": ["anna marchuk"], "sort": "date"}
+    doc = client.get("/api/search", params=params).json()
+    dates = [h["published"] for h in doc["hits"]]
+    assert doc["total"] > 0 and dates == sorted(dates, reverse=True)
+    assert sum(doc["facets"]["author"].values()) >= doc["total"] and "Anna Marchuk" in doc["facets"]["author"]
+    tagged = client.get("/api/search", params={"q": "sanctions", "tag": ["Ryanair", "potash"], "size": 50}).json()
+    assert 0 < tagged["total"] < 19 and set(tagged["facets"]["tag"]) >= {"Ryanair", "potash"}
+
+
+def test_keyboard_layout_and_did_you_mean_in_the_api(client: TestClient) -> None:
+    layout = client.get("/api/search", params={"q": "cfyrwbb", "mode": "keyword"}).json()
+    assert layout["query"] == "cfyrwbb" and layout["interpreted_as"] == "санкции" and layout["total"] > 0
+    as_typed = client.get("/api/search", params={"q": "cfyrwbb", "mode": "keyword", "as_typed": "1"}).json()
+    assert as_typed["interpreted_as"] is None and as_typed["total"] == 0
+    misspelt = client.get("/api/search", params={"q": "санкцйи", "mode": "keyword"}).json()
+    assert misspelt["suggestion"] == "санкции"
+
+
+def test_ready_reports_the_generation_and_is_503_before_loading(
+    client: TestClient, sample_settings: Settings, sample_index: BuildReport
+) -> None:
+    assert client.get("/ready").json() == {
+        "status": "ready",
+        "generation": sample_index.generation,
+        "articles": 48,
+        "model": client.app.state.live.engine.embedder.info.id,  # type: ignore[attr-defined]
+    }
+    not_started = TestClient(create_app(sample_settings), raise_server_exceptions=False)
+    assert "not loaded" in error_of(not_started.get("/ready"), 503, "no_index")
+
+
+def test_related_to_a_pasted_text(client: TestClient) -> None:
+    text = "A Ryanair flight was forced to land in Minsk and a journalist was arrested on board."
+    doc = client.post("/api/related", json={"text": text, "limit": 3}).json()
+    assert set(doc) == {"generation", "related"} and len(doc["related"]) == 3
+    assert doc["related"][0]["id"].startswith("2021-05-26-ryanair-diversion")
+    assert set(doc["related"][0]) >= {"id", "title", "snippet", "score", "translations", "category_label"}
+    assert "<" not in doc["related"][0]["snippet"].replace("<mark>", "").replace("</mark>", "")
+    filtered = client.post("/api/related", json={"text": text, "lang": ["be"], "until": "2021-01-01"}).json()
+    assert filtered["related"] and all(
+        h["language"] == "be" and h["published"] <= "2021-01-01" for h in filtered["related"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code", "fragment"),
+    [
+        ({"text": "x" * 20_001}, 413, "text_too_long", "text: must be at most 20000 characters"),
+        ({"text": ""}, 400, "invalid_parameter", "text: must be a non-empty string"),
+        ({"text": 5}, 400, "invalid_parameter", "text: must be a non-empty string"),
+        ({"text": "x", "limit": 0}, 400, "invalid_parameter", "limit: must be at least 1"),
+        ({"text": "x", "limit": 101}, 400, "invalid_parameter", "limit: must be at most 100"),
+        ({"text": "x", "limit": True}, 400, "invalid_parameter", "limit: must be a whole number"),
+        ({"text": "x", "lang": ["de"]}, 400, "invalid_parameter", "lang: must be one of"),
+        ({"text": "x", "since": "yesterday"}, 400, "invalid_parameter", "since: must be a date"),
+        ({"text": "x", "since": "2024-01-01", "until": "2023-01-01"}, 400, "invalid_parameter", "until: must not"),
+        ({"text": "x", "size": 3}, 400, "invalid_parameter", "size: is not a known field"),
+        (["x"], 400, "invalid_parameter", "body: must be a JSON object"),
+    ],
+)
+def test_bad_related_bodies(client: TestClient, body: Any, status: int, code: str, fragment: str) -> None:
+    assert fragment in error_of(client.post("/api/related", json=body), status, code)
+
+
+def test_related_body_errors_beyond_json(client: TestClient) -> None:
+    assert "body: must be a JSON object" in error_of(
+        client.post("/api/related", content=b"{"), 400, "invalid_parameter"
+    )
+    assert "UTF-8" in error_of(client.post("/api/related", content=b"\xff\xfe"), 400, "invalid_parameter")
+    huge = b'{"text": "' + b"x" * 400_000 + b'"}'
+    error_of(client.post("/api/related", content=huge), 413, "text_too_long")
+    error_of(client.get("/api/related"), 405, "method_not_allowed")
+
+
+def test_issues_endpoints(client: TestClient) -> None:
+    doc = client.get("/api/issues").json()
+    assert len(doc["issues"]) == 11 and doc["issues"][0]["start"] == "2025-06-16"
+    week = client.get("/api/issues/2021-05-24", params={"lang": "ru"}).json()
+    assert {c["language"] for c in week["commentaries"]} == {"ru"}
+    error_of(client.get("/api/issues/2021-05-25"), 404, "not_found")
+    error_of(client.get("/api/issues/2021-13-01"), 400, "invalid_parameter")
+    error_of(client.get("/api/issues/2021-05-24", params={"lang": "pl"}), 400, "invalid_parameter")
+
+
+def test_cors_is_off_by_default_and_follows_the_setting(sample_settings: Settings) -> None:
+    preflight = {"Origin": "https://example.org", "Access-Control-Request-Method": "GET"}
+    off = TestClient(create_app(sample_settings))
+    assert "access-control-allow-origin" not in off.options("/api/search", headers=preflight).headers
+    on = TestClient(create_app(dataclasses.replace(sample_settings, cors_origins="https://example.org")))
+    response = on.options("/api/search", headers=preflight)
+    assert response.status_code == 200 and response.headers["access-control-allow-origin"] == "https://example.org"
+    other = on.options("/api/search", headers={**preflight, "Origin": "https://evil.example"})
+    assert other.status_code == 400 and "access-control-allow-origin" not in other.headers

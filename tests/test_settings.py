@@ -47,6 +47,7 @@ def test_environment_overrides() -> None:
         ({"ARCHIVE_SEARCH_HYBRID_ALPHA": "1.5"}, "ARCHIVE_SEARCH_HYBRID_ALPHA: must be between 0 and 1"),
         ({"ARCHIVE_SEARCH_HYBRID_ALPHA": "half"}, "ARCHIVE_SEARCH_HYBRID_ALPHA: expected a number"),
         ({"ARCHIVE_SEARCH_SEMANTIC_CANDIDATES": "0"}, "ARCHIVE_SEARCH_SEMANTIC_CANDIDATES: must be at least 1"),
+        ({"ARCHIVE_SEARCH_CORS_ORIGINS": "example.org"}, "ARCHIVE_SEARCH_CORS_ORIGINS: 'example.org' is not an origin"),
     ],
 )
 def test_invalid_values_name_the_setting(env: dict[str, str], message: str) -> None:
@@ -57,3 +58,10 @@ def test_invalid_values_name_the_setting(env: dict[str, str], message: str) -> N
 def test_readme_settings_table_matches_the_dataclass() -> None:
     rows = re.findall(r"^\| `(ARCHIVE_SEARCH_[A-Z_]+)` \| (.+?) \| (.+?) \|$", README.read_text(), re.MULTILINE)
     assert rows == settings_table()
+
+
+def test_cors_origins() -> None:
+    assert Settings.from_env({}).cors_origin_list == []
+    settings = Settings.from_env({"ARCHIVE_SEARCH_CORS_ORIGINS": "https://a.example, http://b.example:8080/"})
+    assert settings.cors_origin_list == ["https://a.example", "http://b.example:8080"]
+    assert Settings.from_env({"ARCHIVE_SEARCH_CORS_ORIGINS": "*"}).cors_origin_list == ["*"]

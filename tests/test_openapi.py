@@ -1,0 +1,117 @@
+"""The OpenAPI document: valid OpenAPI 3.1, complete, and every documented path answers as documented."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from jsonschema import Draft202012Validator, FormatChecker
+from openapi_spec_validator import validate
+from starlette.routing import Route
+from starlette.testclient import TestClient
+
+from indexer.build import BuildReport
+from indexer.settings import Settings
+from search.app import JSON_PATHS, create_app
+from search.openapi import openapi_document
+
+
+@pytest.fixture(scope="module")
+def client(sample_settings: Settings, sample_index: BuildReport) -> Iterator[TestClient]:
+    with TestClient(create_app(sample_settings), raise_server_exceptions=False) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def document(client: TestClient) -> dict[str, Any]:
+    response = client.get("/openapi.json")
+    assert response.status_code == 200
+    doc: dict[str, Any] = response.json()
+    return doc
+
+
+def conforms(document: dict[str, Any], schema: dict[str, Any], body: Any) -> None:
+    """Validate ``body`` against ``schema`` with the document's components resolvable."""
+    Draft202012Validator({**schema, "components": document["components"]}, format_checker=FormatChecker()).validate(
+        body
+    )
+
+
+def operations(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            yield path, method, operation
+
+
+def test_the_document_is_valid_openapi(document: dict[str, Any]) -> None:
+    validate(document)
+    assert document == openapi_document()
+
+
+def test_every_json_route_is_documented_with_its_methods(client: TestClient, document: dict[str, Any]) -> None:
+    routes = [r for r in client.app.routes if isinstance(r, Route)]  # type: ignore[attr-defined]
+    served = {
+        (r.path, method.lower())
+        for r in routes
+        if (r.path.startswith("/api/") or r.path in JSON_PATHS) and r.path != "/openapi.json"
+        for method in set(r.methods or ()) - {"HEAD"}
+    }
+    documented = {(path, method) for path, method, _ in operations(document)}
+    assert served == documented
+
+
+def test_every_documented_path_answers_as_documented(client: TestClient, document: dict[str, Any]) -> None:
+    for path, method, operation in operations(document):
+        parameters = operation.get("parameters", [])
+        url = path
+        for p in parameters:
+            if p["in"] == "path":
+                url = url.replace("{" + p["name"] + "}", p["example"])
+        query = {p["name"]: p["example"] for p in parameters if p["in"] == "query" and "example" in p}
+        body = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("example")
+        response = client.request(method.upper(), url, params=query, json=body)
+        assert response.status_code == 200, (path, response.text)
+        conforms(document, operation["responses"]["200"]["content"]["application/json"]["schema"], response.json())
+        if path == "/api/search":
+            assert response.json()["hits"], "the documented example finds something"
+
+
+ERROR_CASES = [
+    ("get", "/api/search", {"params": {"q": "x", "sort": "oldest"}}, 400),
+    ("get", "/api/search", {"params": {"q": ""}}, 400),
+    ("post", "/api/related", {"json": {"text": ""}}, 400),
+    ("post", "/api/related", {"json": {"text": "x" * 20_001}}, 413),
+    ("get", "/api/articles/{article_id}", {"url": "/api/articles/nope"}, 404),
+    ("get", "/api/articles/{article_id}/related", {"url": "/api/articles/nope/related"}, 404),
+    ("get", "/api/articles/{article_id}/related", {"url": "/api/articles/nope/related?limit=x"}, 400),
+    ("get", "/api/issues/{start}", {"url": "/api/issues/2021-05-25"}, 404),
+    ("get", "/api/issues/{start}", {"url": "/api/issues/last-week"}, 400),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "request_args", "status"), ERROR_CASES)
+def test_documented_errors_answer_with_the_error_shape(
+    client: TestClient, document: dict[str, Any], method: str, path: str, request_args: dict[str, Any], status: int
+) -> None:
+    args = dict(request_args)
+    url = args.pop("url", path)
+    response = client.request(method.upper(), url, **args)
+    assert response.status_code == status
+    documented = document["paths"][path][method]["responses"]
+    assert str(status) in documented
+    conforms(document, documented[str(status)]["content"]["application/json"]["schema"], response.json())
+
+
+def test_503_is_documented_and_answered_before_the_index_is_loaded(
+    sample_settings: Settings, document: dict[str, Any]
+) -> None:
+    client = TestClient(create_app(sample_settings), raise_server_exceptions=False)  # no lifespan: nothing loaded
+    for path, method, operation in operations(document):
+        if "503" not in operation["responses"]:
+            continue
+        url = re.sub(r"\{[^}]+\}", "x", path)
+        response = client.request(method.upper(), url, json={"text": "x"} if method == "post" else None)
+        assert response.status_code == 503, path
+        conforms(document, operation["responses"]["503"]["content"]["application/json"]["schema"], response.json())

@@ -1,0 +1,143 @@
+"""The HTML pages in-process: search with facets and pages, article, related, issues, friendly errors, escaping."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from html import unescape
+
+import pytest
+from starlette.testclient import TestClient
+
+from indexer.build import BuildReport
+from indexer.settings import Settings
+from search.app import create_app
+
+RYANAIR_RU = "2021-05-26-ryanair-diversion-ru"
+SCRIPT = "<script>alert(1)</script>"
+
+
+@pytest.fixture(scope="module")
+def client(sample_settings: Settings, sample_index: BuildReport) -> Iterator[TestClient]:
+    with TestClient(create_app(sample_settings), raise_server_exceptions=False) as client:
+        yield client
+
+
+def links(html: str) -> list[str]:
+    return [unescape(h) for h in re.findall(r'href="([^"]+)"', html)]
+
+
+def test_search_page_has_results_facets_count_and_pages(client: TestClient) -> None:
+    page = client.get("/", params={"q": "санкции", "mode": "keyword", "size": 3})
+    assert page.status_code == 200
+    html = page.text
+    assert '<main id="main"' in html and 'role="search"' in html and '<label for="q">' in html
+    assert re.search(r"\d+ results in \d+ ms", html)
+    assert "<mark>санкции</mark>" in html or "<mark>Санкции</mark>" in html
+    for facet in ("Language", "Category", "Year", "Author", "Tag"):
+        assert f"<h3>{facet}</h3>" in html
+    assert any("lang=ru" in link and "page=" not in link for link in links(html))
+    assert any(link.endswith("page=2") for link in links(html)) and 'rel="next"' in html
+    assert 'aria-current="page">1<' in html
+
+
+def test_facet_link_filters_and_marks_itself_selected(client: TestClient) -> None:
+    html = client.get("/", params={"q": "санкции", "mode": "keyword"}).text
+    economy = next(link for link in links(html) if "category=economy" in link)
+    filtered = client.get(economy).text
+    assert 'class="selected"' in filtered and "Clear all filters" in filtered
+    assert "Экономика" in filtered or "Economy" in filtered
+    unselect = next(
+        link for link in links(filtered) if link.startswith("/?") and "category=economy" not in link and "q=" in link
+    )
+    assert client.get(unselect).status_code == 200
+
+
+def test_page_two_link_continues(client: TestClient) -> None:
+    first = client.get("/", params={"q": "Belarus", "size": 4}).text
+    second = client.get("/", params={"q": "Belarus", "size": 4, "page": 2}).text
+    titles = re.compile(r'<h3><a href="/articles/([^"]+)"')
+    assert set(titles.findall(first)).isdisjoint(titles.findall(second))
+    assert 'rel="prev"' in second and '<ol class="hits" start="5">' in second
+
+
+def test_did_you_mean_and_wrong_layout_notices(client: TestClient) -> None:
+    misspelt = client.get("/", params={"q": "санкцйи"}).text
+    assert "Did you mean" in misspelt and any("q=санкции" in link for link in links(misspelt))
+    layout = client.get("/", params={"q": "cfyrwbb"}).text
+    assert "Showing results for <strong>санкции</strong>" in layout and "wrong keyboard layout" in layout
+    assert any("as_typed=1" in link for link in links(layout))
+
+
+def test_snippets_carry_no_markup_but_mark(client: TestClient) -> None:
+    html = client.get("/", params={"q": "Ryanair Pratasevich", "size": 10}).text
+    snippets = re.findall(r'<p class="snippet">(.*?)</p>', html, re.S)
+    assert snippets
+    for snippet in snippets:
+        assert set(re.findall(r"</?([a-zA-Z]+)", snippet)) <= {"mark"}
+
+
+def test_article_page_with_versions_and_related(client: TestClient) -> None:
+    html = client.get(f"/articles/{RYANAIR_RU}").text
+    assert '<article class="full" lang="ru">' in html and "Related past commentaries" in html
+    assert "/articles/2021-05-26-ryanair-diversion-en" in html and "/articles/2021-05-26-ryanair-diversion-be" in html
+    related = re.search(r'<section class="related".*?</section>', html, re.S)
+    assert related and related.group(0).count("<li") >= 1
+
+
+def test_related_page_form_and_results(client: TestClient) -> None:
+    form = client.get("/related")
+    assert form.status_code == 200 and '<textarea id="text" name="text"' in form.text
+    result = client.post("/related", data={"text": "Ryanair flight forced to land in Minsk", "lang": "ru"})
+    assert result.status_code == 200 and "Related commentaries" in result.text
+    assert "/articles/2021-05-26-ryanair-diversion-ru" in result.text
+    too_long = client.post("/related", data={"text": "x" * 20_001})
+    assert too_long.status_code == 413 and "at most 20000 characters" in too_long.text
+
+
+def test_issue_pages(client: TestClient) -> None:
+    issues = client.get("/issues").text
+    assert "/issues/2021-05-24" in issues and "2 commentaries" in issues
+    issue = client.get("/issues/2021-05-24", params={"lang": "be"}).text
+    assert '<li class="hit" lang="be">' in issue
+    assert client.get("/issues/2021-05-25").status_code == 404
+    assert client.get("/issues/2021-05-24", params={"lang": "xx"}).status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "fragment"),
+    [
+        ("/?q=x&sort=sideways", 400, "sort: must be one of"),
+        ("/?q=x&page=-1", 400, "page: must be at least 1"),
+        ("/?q=x&since=2024-02-30", 400, "since: must be a date"),
+        ("/articles/nope", 404, "no article"),
+        ("/issues/never", 400, "start: must be a date"),
+        ("/nowhere", 404, "Not Found"),
+    ],
+)
+def test_bad_parameters_give_a_friendly_page(client: TestClient, path: str, status: int, fragment: str) -> None:
+    page = client.get(path)
+    assert page.status_code == status and "<h1>Sorry" in page.text and fragment in page.text
+    assert 'role="search"' in page.text  # a way on from the error
+
+
+@pytest.mark.parametrize("name", ["q", "mode", "lang", "category", "author", "tag", "since", "until", "sort", "page"])
+def test_script_in_any_parameter_is_escaped(client: TestClient, name: str) -> None:
+    params = {"q": "Ryanair", name: SCRIPT}
+    page = client.get("/", params=params)
+    assert page.status_code in (200, 400)
+    assert SCRIPT not in page.text and "&lt;script&gt;" in page.text
+
+
+def test_script_is_escaped_in_paths_and_pasted_text(client: TestClient) -> None:
+    for path in (f"/articles/{SCRIPT}", f"/issues/{SCRIPT}"):
+        assert SCRIPT not in client.get(path).text
+    pasted = client.post("/related", data={"text": f"Ryanair {SCRIPT}"})
+    assert SCRIPT not in pasted.text and "&lt;script&gt;" in pasted.text
+
+
+def test_static_assets_are_local(client: TestClient) -> None:
+    html = client.get("/").text
+    assert not re.search(r'(src|href)="(https?:)?//', html)
+    assert client.get("/static/style.css").status_code == 200
+    assert client.get("/static/enhance.js").status_code == 200

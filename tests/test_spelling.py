@@ -1,0 +1,111 @@
+"""Forgiving search end to end on the sample index: did-you-mean, wrong keyboard layout, name
+transliterations and Belarusian classical spelling, on real inflected and misspelt forms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from search.engine import Engine
+from search.query import make_request
+from search.spelling import Lexicon, query_words
+
+
+def search(engine: Engine, q: str, mode: str = "keyword", **kwargs: Any) -> dict[str, Any]:
+    return engine.search(make_request(q, mode, size=50, **kwargs))
+
+
+def groups(result: dict[str, Any]) -> set[str]:
+    return {h["id"].rsplit("-", 1)[0] for h in result["hits"]}
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("санкцйи", "санкции"),  # ru, letters swapped
+        ("палитзаключенных", "политзаключенных"),  # ru genitive plural, a vowel wrong
+        ("выборох", "выборов"),  # ru inflected, one letter wrong
+        ("санкцыйі", "санкцыі"),  # be, an extra letter
+        ("выбарау", "выбараў"),  # be genitive plural typed without ў
+        ("sanctoins", "sanctions"),
+        ("goverment", "government"),
+        ("Лукашенко санкцйи", "Лукашенко санкции"),  # only the unknown word changes
+    ],
+)
+def test_did_you_mean_corrects_real_misspellings(engine: Engine, typed: str, meant: str) -> None:
+    result = search(engine, typed)
+    assert result["suggestion"] == meant
+    assert search(engine, meant)["total"] > result["total"]
+
+
+def test_the_suggestion_follows_the_query_language(engine: Engine) -> None:
+    # "санкцыи" is one letter from Russian "санкции" and from Belarusian "санкцыі"
+    assert search(engine, "новые санкцыи против Беларуси")["suggestion"] == "новые санкции против Беларуси"
+    assert search(engine, "новыя санкцыи супраць Беларусі")["suggestion"] == "новыя санкцыі супраць Беларусі"
+
+
+@pytest.mark.parametrize("q", ["санкции", "Санкциями", "Эўропа", "Lukashenko", "Тихановскую", "Ryanair"])
+def test_words_that_find_something_are_not_corrected(engine: Engine, q: str) -> None:
+    result = search(engine, q)
+    assert result["total"] > 0 and result["suggestion"] is None
+
+
+def test_wrong_keyboard_layout_is_searched_as_meant(engine: Engine) -> None:
+    ru = search(engine, "cfyrwbb")
+    assert ru["interpreted_as"] == "санкции" and ru["query"] == "cfyrwbb"
+    assert groups(ru) == groups(search(engine, "санкции")) and ru["total"] > 5
+    assert any("<mark>" in h["snippet"] for h in ru["hits"])
+    en = search(engine, "ыфтсешщты")
+    assert en["interpreted_as"] == "sanctions" and groups(en) == groups(search(engine, "sanctions"))
+    # the meaning crosses languages in hybrid mode: the Russian articles on sanctions come back too
+    hybrid = search(engine, "ыфтсешщты", "hybrid", languages=["ru"], size=5)
+    assert hybrid["interpreted_as"] == "sanctions" and groups(hybrid) & groups(search(engine, "санкции"))
+
+
+def test_layout_correction_can_be_turned_off(engine: Engine) -> None:
+    request = make_request("cfyrwbb", "keyword")
+    import dataclasses
+
+    as_typed = engine.search(dataclasses.replace(request, forgiving=False))
+    assert as_typed["interpreted_as"] is None and as_typed["total"] == 0
+
+
+@pytest.mark.parametrize(
+    "variants",
+    [
+        ("Lukashenka", "Lukashenko", "Лукашенко", "Лукашэнка", "Лукашэнкам"),
+        ("Tsikhanouskaya", "Tikhanovskaya", "Ціханоўская", "Тихановская", "Тихановскую"),
+        ("Pratasevich", "Protasevich", "Пратасевіч", "Протасевича"),
+    ],
+)
+def test_transliterations_of_a_name_find_the_same_commentaries(engine: Engine, variants: tuple[str, ...]) -> None:
+    found = [groups(search(engine, v)) for v in variants]
+    assert found[0] and all(f == found[0] for f in found)
+
+
+def test_a_name_in_one_script_finds_every_language_version(engine: Engine) -> None:
+    for language in ("en", "ru", "be"):
+        hits = search(engine, "Lukashenko", languages=[language])["hits"]
+        assert hits and all(h["language"] == language for h in hits)
+        assert any("<mark>" in h["snippet"] for h in hits)
+
+
+def test_belarusian_classical_spelling_meets_official(engine: Engine) -> None:
+    assert groups(search(engine, "Эўропа")) == groups(search(engine, "Еўропа")) != set()
+    classical = search(engine, "Эўрапейскі Зьвяз санкцыі", languages=["be"])
+    official = search(engine, "Еўрапейскі Звяз санкцыі", languages=["be"])
+    assert groups(classical) == groups(official) and classical["total"] > 0
+
+
+def test_query_words_keep_their_place_in_the_text() -> None:
+    assert query_words("Новыя  санкцыі!") == [(0, 5, "новыя"), (7, 14, "санкцыі")]
+
+
+def test_lexicon_knows_archive_words_and_their_languages(engine: Engine) -> None:
+    with engine.generation.keyword.searcher() as searcher:
+        lexicon = Lexicon(searcher.reader(), engine.catalog.docnum_language)
+        assert lexicon.known("санкции") and not lexicon.known("санкцйи")
+        assert lexicon.frequency("санкции", "ru") > 0 and lexicon.frequency("санкции", "be") == 0
+        assert lexicon.matches("санкцию") and not lexicon.known("санкцию")
+        assert lexicon.correction("sanctoins", "en") == "sanctions"
