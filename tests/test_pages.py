@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from html import unescape
+from urllib.parse import unquote
 
 import pytest
 from starlette.testclient import TestClient
@@ -24,7 +25,7 @@ def client(sample_settings: Settings, sample_index: BuildReport) -> Iterator[Tes
 
 
 def links(html: str) -> list[str]:
-    return [unescape(h) for h in re.findall(r'href="([^"]+)"', html)]
+    return [unquote(unescape(h)) for h in re.findall(r'href="([^"]+)"', html)]
 
 
 def test_search_page_has_results_facets_count_and_pages(client: TestClient) -> None:

@@ -13,7 +13,8 @@ from search.spelling import Lexicon, query_words
 
 
 def search(engine: Engine, q: str, mode: str = "keyword", **kwargs: Any) -> dict[str, Any]:
-    return engine.search(make_request(q, mode, size=50, **kwargs))
+    kwargs.setdefault("size", 50)
+    return engine.search(make_request(q, mode, **kwargs))
 
 
 def groups(result: dict[str, Any]) -> set[str]:
