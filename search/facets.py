@@ -15,6 +15,8 @@ from indexer.archive import LANGUAGES
 from search.catalog import Catalog
 
 FACETS = ("language", "category", "year", "author", "tag")
+#: Authors and tags list at most this many values, the most frequent (the counts are still over the whole set).
+MAX_VALUES = 30
 
 
 def candidates_by_group(catalog: Catalog, candidates: Iterable[int], groups: Iterable[str]) -> dict[str, list[int]]:
@@ -33,10 +35,12 @@ def facet_counts(catalog: Catalog, members: dict[str, list[int]], preferred: Seq
     "author": {name: n}, "tag": {tag: n}}`` over every group in ``members``.
 
     Authors and tags are counted case-insensitively and shown as spelt in the ``preferred``
-    languages' versions first; years newest first, languages in en, ru, be order, the rest by
-    count (then name).
+    languages' versions first, the ``MAX_VALUES`` most frequent only; years newest first, languages
+    in the preferred order, then en, ru, be; the rest by count (then name).
     """
-    order = {lang: i for i, lang in enumerate([*preferred, *LANGUAGES])}
+    order: dict[str, int] = {}
+    for lang in [*preferred, *LANGUAGES]:
+        order.setdefault(lang, len(order))
     languages: Counter[str] = Counter()
     categories: Counter[str] = Counter()
     years: Counter[str] = Counter()
@@ -65,8 +69,8 @@ def facet_counts(catalog: Catalog, members: dict[str, list[int]], preferred: Seq
         "language": {lang: languages[lang] for lang in sorted(languages, key=lambda x: order.get(x, 99))},
         "category": {key: {"label": labels.get(key, key), "count": count} for key, count in _by_count(categories)},
         "year": {year: years[year] for year in sorted(years, reverse=True)},
-        "author": {spelling[id(authors)][key]: count for key, count in _by_count(authors)},
-        "tag": {spelling[id(tags)][key]: count for key, count in _by_count(tags)},
+        "author": {spelling[id(authors)][key]: count for key, count in _by_count(authors)[:MAX_VALUES]},
+        "tag": {spelling[id(tags)][key]: count for key, count in _by_count(tags)[:MAX_VALUES]},
     }
 
 

@@ -1,0 +1,190 @@
+"""Write docs/api.md: one curl example per endpoint, run against a real `archive-search serve`, with its real output."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+OUTPUT = ROOT / "docs" / "api.md"
+PLACEHOLDER = "$BASE"
+
+INTRO = """# The JSON API by example
+
+Every example below was run with `scripts/api_examples` against `archive-search serve` over the
+bundled sample archive; the output is what the server answered (pretty-printed). The contract is
+the OpenAPI 3.1 document at `/openapi.json` (`search/openapi.py`), which the tests check against
+the real answers. Errors always have the shape `{"error": {"code", "message"}}`.
+"""
+
+# (heading, explanation, curl arguments after "curl -s"; $BASE is the server's address)
+EXAMPLES: list[tuple[str, str, list[str]]] = [
+    (
+        "Search",
+        "Hybrid search (the default mode) filtered to Russian, two hits per page, with the facets "
+        "counted over the whole filtered result set.",
+        ["--get", "$BASE/api/search", "--data-urlencode", "q=санкции", "-d", "lang=ru", "-d", "size=2"],
+    ),
+    (
+        "Search: sort by date, author and tag filters",
+        "`author` and `tag` repeat (any of the values) and compare case-insensitively; `sort=date` is newest first.",
+        [
+            "--get",
+            "$BASE/api/search",
+            "-d",
+            "q=sanctions",
+            "-d",
+            "mode=keyword",
+            "--data-urlencode",
+            "author=anna marchuk",
+            "-d",
+            "tag=sanctions",
+            "-d",
+            "tag=potash",
+            "-d",
+            "sort=date",
+            "-d",
+            "size=2",
+        ],
+    ),
+    (
+        "Search: did you mean",
+        "A word that finds nothing is corrected from the archive's own words in the query's language.",
+        ["--get", "$BASE/api/search", "--data-urlencode", "q=санкцйи", "-d", "mode=keyword", "-d", "size=1"],
+    ),
+    (
+        "Search: wrong keyboard layout",
+        "`cfyrwbb` is *санкции* typed with the Latin layout active; it is searched as meant and "
+        "`interpreted_as` says so (`as_typed=1` searches the text as typed).",
+        ["$BASE/api/search?q=cfyrwbb&mode=keyword&size=1"],
+    ),
+    (
+        "Search: a bad parameter",
+        "400, and the message names the parameter.",
+        ["-i", "$BASE/api/search?q=x&sort=oldest"],
+    ),
+    (
+        "Related to a pasted text",
+        "`POST /api/related` with a JSON body; each hit's snippet is its best-matching passage.",
+        [
+            "-X",
+            "POST",
+            "$BASE/api/related",
+            "-H",
+            "Content-Type: application/json",
+            "-d",
+            '{"text": "Литва прекратила транзит калийных удобрений через порт Клайпеды.", "limit": 2, "lang": ["en"]}',
+        ],
+    ),
+    (
+        "Related to a text: too long",
+        "More than 20,000 characters is 413 with the error shape.",
+        [
+            "-i",
+            "-X",
+            "POST",
+            "$BASE/api/related",
+            "-H",
+            "Content-Type: application/json",
+            "-d",
+            json.dumps({"text": "x" * 20_001}),
+        ],
+    ),
+    (
+        "One article",
+        "The text, its metadata and its other language versions.",
+        ["$BASE/api/articles/2025-01-28-presidential-election-2025-be"],
+    ),
+    (
+        "An article's related past commentaries",
+        "By article vector; `scope=past` (the default) keeps only earlier articles.",
+        ["$BASE/api/articles/2021-05-26-ryanair-diversion-en/related?limit=2"],
+    ),
+    ("An unknown article", "404.", ["-i", "$BASE/api/articles/no-such-article"]),
+    ("Weekly issues", "Newest first, with counts of language versions and of commentaries.", ["$BASE/api/issues"]),
+    (
+        "One weekly issue",
+        "The commentaries of the week, each in the `lang` version where there is one.",
+        ["$BASE/api/issues/2025-01-27?lang=ru"],
+    ),
+    ("Liveness", "", ["$BASE/health"]),
+    ("Readiness", "503 until the index is loaded, then:", ["$BASE/ready"]),
+    (
+        "The OpenAPI document",
+        "Only its beginning is shown here.",
+        ["$BASE/openapi.json"],
+    ),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def pretty(raw: str, *, with_headers: bool, shorten: bool) -> str:
+    """The body pretty-printed as JSON (status line kept for ``-i``; other headers dropped)."""
+    status = ""
+    if with_headers:
+        head, _, raw = raw.partition("\n\n")  # text mode has turned \r\n into \n
+        status = head.splitlines()[0] + "\n\n"
+    document = json.loads(raw)
+    if shorten:
+        document = {k: document[k] for k in ("openapi", "info")} | {"paths": {p: "…" for p in document["paths"]}}
+    return status + json.dumps(document, ensure_ascii=False, indent=2)
+
+
+def main() -> int:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "archive-search"), "serve", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if server.poll() is not None:
+                print("archive-search serve exited: is there an index? (scripts/run builds one)", file=sys.stderr)
+                return 1
+            try:
+                if httpx.get(f"{base}/ready", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                print("the server did not become ready", file=sys.stderr)
+                return 1
+            time.sleep(0.3)
+        parts = [INTRO]
+        for heading, explanation, args in EXAMPLES:
+            real = [a.replace(PLACEHOLDER, base) for a in args]
+            raw = subprocess.run(["curl", "-s", *real], check=True, capture_output=True, text=True).stdout
+            shown = [a.replace(PLACEHOLDER, "http://127.0.0.1:8000") for a in args]
+            if any(len(a) > 200 for a in shown):
+                shown = [a if len(a) <= 200 else '\'{"text": "xxx…"}\'  # 20,001 × x' for a in shown]
+                command = "curl -s " + " ".join(shlex.quote(a) if not a.startswith("'{") else a for a in shown)
+            else:
+                command = "curl -s " + " ".join(shlex.quote(a) for a in shown)
+            output = pretty(raw, with_headers="-i" in args, shorten=heading == "The OpenAPI document")
+            parts.append(f"## {heading}\n\n{explanation}\n\n```sh\n{command}\n```\n\n```json\n{output}\n```\n")
+        OUTPUT.write_text("\n".join(parts), encoding="utf-8")
+        print(f"wrote {OUTPUT.relative_to(ROOT)}", file=sys.stderr)
+        return 0
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
