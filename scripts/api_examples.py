@@ -24,6 +24,20 @@ the OpenAPI 3.1 document at `/openapi.json` (`search/openapi.py`), which the tes
 the real answers. Errors always have the shape `{"error": {"code", "message"}}`.
 """
 
+
+def post_json(body: dict[str, object]) -> list[str]:
+    """curl arguments that POST ``body`` as JSON to /api/related."""
+    return [
+        "-X",
+        "POST",
+        "$BASE/api/related",
+        "-H",
+        "Content-Type: application/json",
+        "-d",
+        json.dumps(body, ensure_ascii=False),
+    ]
+
+
 # (heading, explanation, curl arguments after "curl -s"; $BASE is the server's address)
 EXAMPLES: list[tuple[str, str, list[str]]] = [
     (
@@ -73,29 +87,14 @@ EXAMPLES: list[tuple[str, str, list[str]]] = [
     (
         "Related to a pasted text",
         "`POST /api/related` with a JSON body; each hit's snippet is its best-matching passage.",
-        [
-            "-X",
-            "POST",
-            "$BASE/api/related",
-            "-H",
-            "Content-Type: application/json",
-            "-d",
-            '{"text": "Литва прекратила транзит калийных удобрений через порт Клайпеды.", "limit": 2, "lang": ["en"]}',
-        ],
+        post_json(
+            {"text": "Литва прекратила транзит калийных удобрений через порт Клайпеды.", "limit": 2, "lang": ["en"]}
+        ),
     ),
     (
         "Related to a text: too long",
         "More than 20,000 characters is 413 with the error shape.",
-        [
-            "-i",
-            "-X",
-            "POST",
-            "$BASE/api/related",
-            "-H",
-            "Content-Type: application/json",
-            "-d",
-            json.dumps({"text": "x" * 20_001}),
-        ],
+        ["-i", *post_json({"text": "x" * 20_001})],
     ),
     (
         "One article",
