@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
@@ -12,7 +11,8 @@ import numpy.typing as npt
 import pytest
 
 from indexer.build import BuildReport, build_generation
-from indexer.embedder import Embedder, ModelInfo, load_embedder
+from indexer import embedder as embedder_module
+from indexer.embedder import Embedder, load_embedder
 from indexer.generations import Generation, open_generation
 from indexer.settings import Settings
 from search.engine import Engine
@@ -20,22 +20,14 @@ from search.engine import Engine
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-class FakeEmbedder:
-    """Deterministic hash-seeded unit vectors: for tests of plumbing, never of retrieval quality."""
+class FakeEmbedder(embedder_module.FakeEmbedder):
+    """The deterministic fake model, counting what it is asked to embed (and able to fail on demand)."""
 
     def __init__(self, dimension: int = 16, fail_after: int | None = None) -> None:
-        self._info = ModelInfo("fake-test-embedder", dimension, "fake", "query: ", "passage: ")
+        super().__init__(dimension)
         self.fail_after = fail_after
         self.calls = 0
-
-    @property
-    def info(self) -> ModelInfo:
-        return self._info
-
-    def _vector(self, text: str) -> npt.NDArray[np.float32]:
-        seed = int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little")
-        v = np.random.default_rng(seed).standard_normal(self._info.dimension).astype(np.float32)
-        return v / np.linalg.norm(v)
+        self.passages = 0
 
     def embed_passages(
         self, texts: Sequence[str], progress: Callable[[int], None] | None = None
@@ -43,10 +35,8 @@ class FakeEmbedder:
         self.calls += 1
         if self.fail_after is not None and self.calls > self.fail_after:
             raise RuntimeError("simulated embedding failure")
-        return np.stack([self._vector("passage: " + t) for t in texts]) if texts else np.zeros((0, 16), np.float32)
-
-    def embed_queries(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
-        return np.stack([self._vector("query: " + t) for t in texts])
+        self.passages += len(texts)
+        return super().embed_passages(texts, progress)
 
 
 @pytest.fixture(scope="session")
@@ -58,7 +48,7 @@ def base_settings() -> Settings:
 @pytest.fixture
 def settings(base_settings: Settings, tmp_path: Path) -> Settings:
     """Settings with a fresh, empty index directory."""
-    return dataclasses.replace(base_settings, index_dir=tmp_path / "index")
+    return dataclasses.replace(base_settings, index_dir=tmp_path / "index", cache_dir=tmp_path / "cache")
 
 
 @pytest.fixture(scope="session")
