@@ -302,8 +302,6 @@ def _carry_out(
         notes=notes or [],
     )
     if dry_run or plan.is_noop:
-        if plan.is_noop and not dry_run:
-            report.notes.append(f"nothing changed; generation {previous} stays live")
         report.seconds = time.perf_counter() - started
         return report
 

@@ -10,8 +10,8 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from indexer.build import BuildReport, build_generation
 from indexer import embedder as embedder_module
+from indexer.build import BuildReport, build_generation
 from indexer.embedder import Embedder, load_embedder
 from indexer.generations import Generation, open_generation
 from indexer.settings import Settings
