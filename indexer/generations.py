@@ -36,7 +36,7 @@ def generations_dir(index_dir: Path) -> Path:
 def new_generation_id(now: dt.datetime | None = None) -> str:
     """A sortable, unique generation id: UTC time plus a random suffix."""
     now = now or dt.datetime.now(dt.UTC)
-    return now.strftime("%Y%m%dT%H%M%S") + "Z-" + secrets.token_hex(3)
+    return now.strftime("%Y%m%dT%H%M%S.%f") + "Z-" + secrets.token_hex(3)
 
 
 def current_generation_id(index_dir: Path) -> str | None:

@@ -300,9 +300,10 @@ def _serve(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextI
     import uvicorn
 
     from indexer.generations import live_manifest
-    from search.app import create_app
+    from search.app import check_servable, create_app
 
-    live_manifest(settings.index_dir)  # a clear error instead of a failed lifespan
+    live_manifest(settings.index_dir)  # clear errors instead of a failed lifespan
+    check_servable(settings)
     config = uvicorn.Config(
         create_app(settings), host=args.host, port=args.port, log_level="info", timeout_graceful_shutdown=5
     )

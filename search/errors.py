@@ -33,3 +33,9 @@ class NotFound(SearchError):
     """An article id that does not exist in the live generation."""
 
     code = "not_found"
+
+
+class Unauthorized(SearchError):
+    """An admin request without the right bearer token."""
+
+    code = "unauthorized"
