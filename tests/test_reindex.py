@@ -128,7 +128,7 @@ def test_absent_articles_are_kept_unless_pruned(settings: Settings, tmp_path: Pa
 
 def test_remove_takes_articles_down(settings: Settings, tmp_path: Path) -> None:
     build_generation(settings, FakeEmbedder(), [write_archive(tmp_path / "a.jsonl", [article(1), article(2)])])
-    with pytest.raises(UnknownArticleError, match="'week-9'.*nothing published"):
+    with pytest.raises(UnknownArticleError, match=r"'week-9'.*nothing published"):
         remove_articles(settings, ["week-1", "week-9"])
     assert ids_of(settings) == ["week-1", "week-2"]
     report = remove_articles(settings, ["week-1"])
