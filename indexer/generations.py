@@ -154,7 +154,7 @@ def check_compatible(manifest: dict[str, Any], model: ModelInfo | None) -> None:
             )
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, weakref_slot=True)
 class Generation:
     """An opened generation: its manifest, Whoosh index, faiss index and passages."""
 

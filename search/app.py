@@ -50,10 +50,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
         check_servable(settings)
         embedder = await run_in_threadpool(load_embedder, settings)
-        engine = await run_in_threadpool(Engine.open, settings, embedder)
-        live.swap(engine)
+        live.swap(await run_in_threadpool(Engine.open, settings, embedder))  # no local: a reload must free it
         app.state.reloader = reloader = Reloader(settings, embedder, live)
-        log.info("serving generation %s (%d articles)", engine.generation_id, len(engine.catalog.articles))
+        with live.use() as engine:
+            log.info("serving generation %s (%d articles)", engine.generation_id, len(engine.catalog.articles))
+        del engine
         watcher = asyncio.create_task(reloader.watch()) if settings.reload_interval > 0 else None
         try:
             yield

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import os
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
+import httpx
 import numpy as np
 import numpy.typing as npt
 import pytest
@@ -18,6 +25,45 @@ from indexer.settings import Settings
 from search.engine import Engine
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@contextlib.contextmanager
+def running_server(env: dict[str, str], timeout: float = 120) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """A real `archive-search serve` on a free 127.0.0.1 port: (base URL, process); always stopped."""
+    port = free_port()
+    script = Path(sys.executable).parent / "archive-search"
+    process = subprocess.Popen(
+        [str(script), "serve", "--port", str(port)],
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            assert process.poll() is None, process.stdout.read() if process.stdout else ""
+            try:
+                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "server did not start"
+            time.sleep(0.3)
+        yield base, process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
 
 
 class FakeEmbedder(embedder_module.FakeEmbedder):
