@@ -302,6 +302,10 @@ def _carry_out(
         notes=notes or [],
     )
     if dry_run or plan.is_noop:
+        if plan.is_noop and previous is not None:  # the live generation's figures, unchanged
+            counts = read_manifest(generations_dir(index_dir) / previous).get("counts", {})
+            report.languages = counts.get("languages", {})
+            report.passages = counts.get("passages", 0)
         report.seconds = time.perf_counter() - started
         return report
 
