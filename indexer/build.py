@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
+import json
 import os
+import signal
 import sys
 import time
 from collections import Counter
@@ -13,13 +16,28 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from indexer.analysis import ANALYZER_VERSION
 from indexer.archive import Article, BadLine, iter_records, read_archive
-from indexer.embedder import Embedder
-from indexer.errors import ArchiveError, BuildError, IndexerError
+from indexer.changes import (
+    ChangePlan,
+    content_hash,
+    full_rebuild_reason,
+    model_record,
+    passage_record,
+    plan_full,
+    plan_incremental,
+    plan_removal,
+)
+from indexer.embedder import Embedder, ModelInfo
+from indexer.embedding_cache import with_cache
+from indexer.errors import ArchiveError, BuildError, GenerationError, IndexerError, NoIndexError, UnknownArticleError
 from indexer.generations import (
     ARTICLES_FILE,
     PARTIAL_SUFFIX,
+    apply_retention,
+    clean_debris,
     current_generation_id,
     file_checksums,
     generations_dir,
@@ -27,14 +45,17 @@ from indexer.generations import (
     new_generation_id,
     open_generation,
     publish,
+    read_articles,
+    read_manifest,
     remove_generation_dir,
     write_manifest,
 )
 from indexer.keyword_index import write_keyword_index
+from indexer.lock import reindex_lock
 from indexer.passages import Passage, split_article
 from indexer.schema import SCHEMA_VERSION
 from indexer.settings import Settings
-from indexer.vector_index import write_passages, write_vectors
+from indexer.vector_index import read_passages, read_vector_rows, write_passages, write_vectors
 
 #: How many bad lines a --strict failure message lists before summarising the rest.
 _STRICT_SHOWN = 10
@@ -42,35 +63,55 @@ _STRICT_SHOWN = 10
 
 @dataclass(slots=True)
 class BuildReport:
-    """What a reindex did: the published generation and the figures the CLI prints."""
+    """What a reindex did (or, with ``--dry-run``, would do): the figures the CLI prints."""
 
-    generation: str
+    generation: str | None  # the published generation; None when nothing was published
+    previous: str | None  # the generation that was live before
+    full_reason: str | None  # why this was a full build; None for an incremental one
+    added: int
+    changed: int
+    unchanged: int
+    removed: int
+    not_seen: int
     articles: int
     languages: dict[str, int]
     passages: int
+    embedded_passages: int
     bad_lines: list[BadLine]
     seconds: float
     embedding_seconds: float
-    previous: str | None
+    dry_run: bool = False
     sources: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def passages_per_second(self) -> float:
-        return self.passages / self.embedding_seconds if self.embedding_seconds > 0 else 0.0
+        return self.embedded_passages / self.embedding_seconds if self.embedding_seconds > 0 else 0.0
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "added": self.added,
+            "changed": self.changed,
+            "unchanged": self.unchanged,
+            "removed": self.removed,
+            "not_seen": self.not_seen,
+            "skipped": len(self.bad_lines),
+            "embedded_passages": self.embedded_passages,
+            "seconds": round(self.seconds, 3),
             "generation": self.generation,
             "previous": self.previous,
-            "sources": self.sources,
+            "published": self.generation is not None,
+            "dry_run": self.dry_run,
+            "full": self.full_reason is not None,
+            "full_reason": self.full_reason,
             "articles": self.articles,
             "languages": self.languages,
             "passages": self.passages,
-            "skipped": len(self.bad_lines),
-            "skipped_lines": [str(b) for b in self.bad_lines],
-            "seconds": round(self.seconds, 3),
             "embedding_seconds": round(self.embedding_seconds, 3),
             "passages_per_second": round(self.passages_per_second, 2),
+            "skipped_lines": [str(b) for b in self.bad_lines],
+            "sources": self.sources,
+            "notes": self.notes,
         }
 
 
@@ -95,46 +136,70 @@ def terminal_progress(label: str, total: int) -> Iterator[Callable[[int], None]]
         bar.close()
 
 
+def fail_point(settings: Settings, phase: str) -> None:
+    """Stop here when the ``FAIL_POINT`` setting names this phase (tests of crash safety only)."""
+    name, _, how = settings.fail_point.partition(":")
+    if name != phase:
+        return
+    if how == "kill":
+        os.kill(os.getpid(), signal.SIGKILL)
+    if how == "enospc":
+        raise OSError(errno.ENOSPC, "No space left on device (simulated)")
+    raise BuildError(f"stopped at fail point {phase!r} (ARCHIVE_SEARCH_FAIL_POINT); nothing published")
+
+
 def build_generation(
     settings: Settings,
     embedder: Embedder,
     sources: Sequence[Path] | None = None,
     *,
     strict: bool = False,
+    full: bool = False,
+    prune: bool = False,
+    dry_run: bool = False,
     progress: Progress | None = None,
 ) -> BuildReport:
-    """Read the sources, build a complete generation beside the live one, verify it, publish it.
+    """Reindex: compare the sources with the live generation and publish a new one beside it.
 
-    Nothing is published unless every step succeeded and the new generation re-opens with the
-    counts its manifest records; on any failure the partial folder is removed and the previous
-    generation stays live.
+    New and changed articles are analysed and embedded (embeddings come from the cache when the
+    text was seen before); unchanged ones are carried over. A model, schema, analyzer or passage
+    setting change, ``full`` or a missing live generation makes it a full build. Nothing is
+    published unless every step succeeded and the new generation re-opens with the counts its
+    manifest records; the previous generation stays live on any failure.
     """
     started = time.perf_counter()
     sources = list(sources) if sources else [settings.archive]
-    result = read_archive(sources)
-    if strict and result.bad_lines:
-        shown = "; ".join(str(b) for b in result.bad_lines[:_STRICT_SHOWN])
-        more = len(result.bad_lines) - _STRICT_SHOWN
-        raise ArchiveError(
-            f"{len(result.bad_lines)} bad line(s), nothing published (--strict): {shown}"
-            + (f"; and {more} more" if more > 0 else "")
+    with reindex_lock(settings.index_dir) as took_over:
+        notes = [took_over] if took_over else []
+        notes += clean_debris(settings.index_dir)
+        fail_point(settings, "locked")
+        result = read_archive(sources)
+        if strict and result.bad_lines:
+            shown = "; ".join(str(b) for b in result.bad_lines[:_STRICT_SHOWN])
+            more = len(result.bad_lines) - _STRICT_SHOWN
+            raise ArchiveError(
+                f"{len(result.bad_lines)} bad line(s), nothing published (--strict): {shown}"
+                + (f"; and {more} more" if more > 0 else "")
+            )
+        if not result.articles:
+            raise ArchiveError(
+                f"no valid articles in {', '.join(map(str, sources))} ({len(result.bad_lines)} bad line(s)); "
+                "nothing published"
+            )
+        fail_point(settings, "read")
+        plan = _plan(settings, embedder.info, result.articles, full=full, prune=prune)
+        return _carry_out(
+            settings,
+            plan,
+            embedder,
+            result.checksum,
+            progress=progress,
+            dry_run=dry_run,
+            bad_lines=result.bad_lines,
+            sources=[str(s) for s in sources],
+            started=started,
+            notes=notes,
         )
-    if not result.articles:
-        raise ArchiveError(
-            f"no valid articles in {', '.join(map(str, sources))} ({len(result.bad_lines)} bad line(s)); "
-            "nothing published"
-        )
-
-    return build_from_articles(
-        settings,
-        embedder,
-        result.articles,
-        result.checksum,
-        progress=progress,
-        bad_lines=result.bad_lines,
-        sources=[str(s) for s in sources],
-        started=started,
-    )
 
 
 def build_from_articles(
@@ -144,31 +209,128 @@ def build_from_articles(
     archive_checksum: str,
     *,
     progress: Progress | None = None,
+) -> BuildReport:
+    """A full build of already validated articles (e.g. a test collection's) into ``settings.index_dir``."""
+    started = time.perf_counter()
+    with reindex_lock(settings.index_dir):
+        plan = plan_full(articles, "test collection")
+        return _carry_out(settings, plan, embedder, archive_checksum, progress=progress, started=started)
+
+
+def remove_articles(settings: Settings, ids: Sequence[str], *, dry_run: bool = False) -> BuildReport:
+    """Take articles down: publish the live generation without them (every id must exist)."""
+    started = time.perf_counter()
+    with reindex_lock(settings.index_dir) as took_over:
+        notes = [took_over] if took_over else []
+        notes += clean_debris(settings.index_dir)
+        base = current_generation_id(settings.index_dir)
+        if base is None:
+            raise NoIndexError(f"no index in {settings.index_dir}: nothing to remove")
+        live_ids = list(_live_hashes(generations_dir(settings.index_dir) / base))
+        unknown = sorted(set(ids) - set(live_ids))
+        if unknown:
+            raise UnknownArticleError(
+                f"no article with id {', '.join(map(repr, unknown))} in generation {base}; nothing published"
+            )
+        plan = plan_removal(base, live_ids, list(ids))
+        return _carry_out(settings, plan, None, "", dry_run=dry_run, started=started, notes=notes)
+
+
+def _live_hashes(directory: Path) -> dict[str, str]:
+    """id → content hash of a generation's articles, in its order."""
+    return {a.id: content_hash(a) for a in read_articles(directory)}
+
+
+def _plan(settings: Settings, info: ModelInfo, articles: list[Article], *, full: bool, prune: bool) -> ChangePlan:
+    base = current_generation_id(settings.index_dir)
+    if base is None:
+        return plan_full(articles, "no live generation yet")
+    directory = generations_dir(settings.index_dir) / base
+    try:
+        manifest = read_manifest(directory)
+        live = read_articles(directory)
+    except GenerationError as exc:
+        return plan_full(articles, f"the live generation cannot be read ({exc.message})")
+    reason = "--full" if full else full_rebuild_reason(manifest, info, settings)
+    if reason is None:
+        return plan_incremental(base, {a.id: content_hash(a) for a in live}, articles, prune=prune)
+    # a full build still keeps the articles no source had (unless --prune): nothing is lost by a model change
+    seen = {a.id for a in articles}
+    missing = [a for a in live if a.id not in seen]
+    plan = plan_full(articles if prune else [*articles, *missing], reason)
+    if prune:
+        plan.removed = [a.id for a in missing]
+    else:
+        plan.not_seen = [a.id for a in missing]
+    return plan
+
+
+def _carry_out(
+    settings: Settings,
+    plan: ChangePlan,
+    embedder: Embedder | None,
+    archive_checksum: str,
+    *,
+    progress: Progress | None = None,
+    dry_run: bool = False,
     bad_lines: list[BadLine] | None = None,
     sources: list[str] | None = None,
-    started: float | None = None,
+    started: float,
+    notes: list[str] | None = None,
 ) -> BuildReport:
-    """Build, verify and publish a generation of already validated articles (e.g. a test collection's)."""
-    progress = progress or _no_progress
-    started = started or time.perf_counter()
+    """Write, verify and publish the generation a plan describes (or only report it: dry run, no change)."""
     index_dir = settings.index_dir
     previous = current_generation_id(index_dir)
+    report = BuildReport(
+        generation=None,
+        previous=previous,
+        full_reason=plan.full_reason,
+        added=len(plan.added) - (len(plan.not_seen) if plan.base is None else 0),
+        changed=len(plan.changed),
+        unchanged=plan.unchanged,
+        removed=len(plan.removed),
+        not_seen=len(plan.not_seen),
+        articles=plan.article_count,
+        languages={},
+        passages=0,
+        embedded_passages=0,
+        bad_lines=bad_lines or [],
+        seconds=0.0,
+        embedding_seconds=0.0,
+        dry_run=dry_run,
+        sources=sources or [],
+        notes=notes or [],
+    )
+    if dry_run or plan.is_noop:
+        if plan.is_noop and previous is not None:  # the live generation's figures, unchanged
+            counts = read_manifest(generations_dir(index_dir) / previous).get("counts", {})
+            report.languages = counts.get("languages", {})
+            report.passages = counts.get("passages", 0)
+        report.seconds = time.perf_counter() - started
+        return report
+
     generation_id = new_generation_id()
     final = generations_dir(index_dir) / generation_id
     partial = final.with_name(final.name + PARTIAL_SUFFIX)
     published = False
     try:
         partial.mkdir(parents=True)
-        embedding_seconds = _write_generation(
-            partial, generation_id, settings, embedder, articles, archive_checksum, progress
-        )
+        _write_generation(partial, generation_id, settings, plan, embedder, archive_checksum, progress, report)
+        fail_point(settings, "written")
         os.rename(partial, final)
-        check = open_generation(index_dir, generation_id, embedder.info)
+        fail_point(settings, "renamed")
+        check = open_generation(index_dir, generation_id, embedder.info if embedder else None)
         check.close()
         publish(index_dir, generation_id)
         published = True
     except IndexerError:
         raise
+    except OSError as exc:
+        raise BuildError(
+            f"building generation {generation_id} failed: {exc.strerror or exc}"
+            + (f": {exc.filename}" if exc.filename else "")
+            + "; nothing published"
+        ) from exc
     except Exception as exc:
         raise BuildError(
             f"building generation {generation_id} failed: {type(exc).__name__}: {exc}; nothing published"
@@ -177,80 +339,109 @@ def build_from_articles(
         if not published:
             remove_generation_dir(partial)
             remove_generation_dir(final)
-
-    languages = Counter(a.language for a in articles)
-    return BuildReport(
-        generation=generation_id,
-        articles=len(articles),
-        languages=dict(sorted(languages.items())),
-        passages=_count_passages(final),
-        bad_lines=bad_lines or [],
-        seconds=time.perf_counter() - started,
-        embedding_seconds=embedding_seconds,
-        previous=previous,
-        sources=sources or [],
-    )
-
-
-def _count_passages(directory: Path) -> int:
-    with (directory / "passages.jsonl").open(encoding="utf-8") as src:
-        return sum(1 for _ in src)
+    fail_point(settings, "published")
+    report.generation = generation_id
+    removed = apply_retention(index_dir, settings.keep_generations)
+    if removed:
+        report.notes.append(f"removed old generation(s) {', '.join(removed)} (keeping {settings.keep_generations})")
+    report.seconds = time.perf_counter() - started
+    return report
 
 
 def _write_generation(
     directory: Path,
     generation_id: str,
     settings: Settings,
-    embedder: Embedder,
-    articles: list[Article],
+    plan: ChangePlan,
+    embedder: Embedder | None,
     archive_checksum: str,
-    progress: Progress,
-) -> float:
+    progress: Progress | None,
+    report: BuildReport,
+) -> None:
     """Write every file of a generation into ``directory``; the manifest goes last."""
-    passages: list[Passage] = []
-    for article in articles:
-        passages.extend(split_article(article, settings.passage_min_words, settings.passage_max_words))
+    progress = progress or _no_progress
+    base = generations_dir(settings.index_dir) / plan.base if plan.base else None
+    new_articles = plan.new_articles
+    keep = set(plan.keep)
 
     with (directory / ARTICLES_FILE).open("w", encoding="utf-8") as out:
-        out.writelines(iter_records(articles))
-    with progress("keyword index", len(articles)) as step:
-        write_keyword_index(directory, articles, step)
-
-    embed_started = time.perf_counter()
-    with progress("embedding passages", len(passages)) as step:
-        vectors = embedder.embed_passages([p.text for p in passages], step)
-    embedding_seconds = time.perf_counter() - embed_started
-    if vectors.shape != (len(passages), embedder.info.dimension):
-        raise BuildError(
-            f"embedder returned {vectors.shape} for {len(passages)} passages of dimension {embedder.info.dimension}"
+        if base is not None:
+            with (base / ARTICLES_FILE).open(encoding="utf-8") as src:
+                out.writelines(line for line in src if json.loads(line)["id"] in keep)
+        out.writelines(iter_records(new_articles))
+    with progress("keyword index", len(new_articles)) as step:
+        write_keyword_index(
+            directory, new_articles, step, base=base, delete=[*plan.removed, *(a.id for a in plan.changed)]
         )
-    write_vectors(directory, vectors)
-    write_passages(directory, passages)
+    fail_point(settings, "keyword")
 
-    info = embedder.info
-    languages = Counter(a.language for a in articles)
+    passages: list[Passage] = []
+    kept_rows: list[int] = []
+    if base is not None:
+        for row, passage in enumerate(read_passages(base)):
+            if passage.article_id in keep:
+                passages.append(passage)
+                kept_rows.append(row)
+    fresh: list[Passage] = []
+    for article in new_articles:
+        fresh.extend(split_article(article, settings.passage_min_words, settings.passage_max_words))
+    if base is not None:
+        model = read_manifest(base)["model"]
+        dimension = int(model["dimension"])
+        old_vectors = read_vector_rows(base)[kept_rows]
+    else:
+        if embedder is None:
+            raise BuildError("a full build needs the embedding model")
+        model = model_record(embedder.info)
+        dimension = embedder.info.dimension
+        old_vectors = np.zeros((0, dimension), dtype=np.float32)
+
+    new_vectors = np.zeros((0, dimension), dtype=np.float32)
+    if fresh:
+        if embedder is None:
+            raise BuildError("new passages need the embedding model")
+        cached = with_cache(embedder, settings.cache_dir)
+        before = cached.embedded
+        embed_started = time.perf_counter()
+        with progress("embedding passages", len(fresh)) as step:
+            new_vectors = cached.embed_passages([p.text for p in fresh], step)
+        report.embedding_seconds = time.perf_counter() - embed_started
+        report.embedded_passages = cached.embedded - before
+        if new_vectors.shape != (len(fresh), dimension):
+            raise BuildError(
+                f"embedder returned {new_vectors.shape} for {len(fresh)} passages of dimension {dimension}"
+            )
+    fail_point(settings, "embedded")
+    write_vectors(directory, np.concatenate([old_vectors, new_vectors]))
+    write_passages(directory, [*passages, *fresh])
+
+    articles = read_articles(directory)
+    languages = dict(sorted(Counter(a.language for a in articles).items()))
+    report.languages = languages
+    report.passages = len(passages) + len(fresh)
     manifest = {
         "generation": generation_id,
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "schema_version": SCHEMA_VERSION,
         "analyzer_version": ANALYZER_VERSION,
-        "model": {
-            "id": info.id,
-            "dimension": info.dimension,
-            "checksum": info.checksum,
-            "query_prefix": info.query_prefix,
-            "passage_prefix": info.passage_prefix,
-        },
-        "passage_settings": {"min_words": settings.passage_min_words, "max_words": settings.passage_max_words},
+        "model": model,
+        "passage_settings": passage_record(settings),
         "counts": {
             "articles": len(articles),
-            "passages": len(passages),
+            "passages": report.passages,
             "groups": len({a.group_key for a in articles}),
-            "languages": dict(sorted(languages.items())),
+            "languages": languages,
         },
         "archive_checksum": archive_checksum,
+        "built_from": {
+            "base": plan.base,
+            "full_reason": plan.full_reason,
+            "added": report.added,
+            "changed": report.changed,
+            "removed": report.removed,
+            "embedded_passages": report.embedded_passages,
+        },
         "files": file_checksums(directory),
         "libraries": library_versions(),
     }
     write_manifest(directory, manifest)
-    return embedding_seconds

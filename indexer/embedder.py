@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from indexer.errors import ModelError
-from indexer.settings import BUNDLED_MODEL, Settings
+from indexer.settings import BUNDLED_MODEL, FAKE_MODEL_PREFIX, Settings
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -125,6 +125,47 @@ class SentenceTransformerEmbedder:
         return self._encode([self._info.query_prefix + t for t in texts])
 
 
+class FakeEmbedder:
+    """Deterministic hash-seeded unit vectors (``MODEL=fake:<dimension>``): for tests of the plumbing only.
+
+    The same text always gets the same vector, so builds, caches and reloads can be tested in
+    seconds; the vectors carry no meaning, so ``serve`` refuses such an index unless told otherwise.
+    """
+
+    def __init__(self, dimension: int = 16, query_prefix: str = "query: ", passage_prefix: str = "passage: ") -> None:
+        self._info = ModelInfo(f"{FAKE_MODEL_PREFIX}{dimension}", dimension, "fake", query_prefix, passage_prefix)
+
+    @property
+    def info(self) -> ModelInfo:
+        return self._info
+
+    def _vector(self, text: str) -> npt.NDArray[np.float32]:
+        seed = int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little")
+        v = np.random.default_rng(seed).standard_normal(self._info.dimension).astype(np.float32)
+        return v / np.linalg.norm(v)
+
+    def _embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        if not texts:
+            return np.zeros((0, self._info.dimension), np.float32)
+        return np.stack([self._vector(t) for t in texts])
+
+    def embed_passages(
+        self, texts: Sequence[str], progress: Callable[[int], None] | None = None
+    ) -> npt.NDArray[np.float32]:
+        vectors = self._embed([self._info.passage_prefix + t for t in texts])
+        if progress is not None:
+            progress(len(texts))
+        return vectors
+
+    def embed_queries(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        return self._embed([self._info.query_prefix + t for t in texts])
+
+
+def is_fake_model(model_id: str) -> bool:
+    """Whether a manifest's model id names the test-only fake embedder."""
+    return model_id.startswith(FAKE_MODEL_PREFIX)
+
+
 def _weights_checksum(model: Any) -> str:
     """sha256 over the model's parameters in name order: identifies the weights, not the files."""
     digest = hashlib.sha256()
@@ -148,6 +189,11 @@ def resolve_model(settings: Settings, *, quiet: bool = False) -> tuple[str, str]
 
 def load_embedder(settings: Settings, *, quiet: bool = False) -> Embedder:
     """The embedder for the configured model (converting the bundled one on first use)."""
+    if is_fake_model(settings.model):
+        dimension = settings.model.removeprefix(FAKE_MODEL_PREFIX)
+        if not dimension.isdigit() or int(dimension) < 1:
+            raise ModelError(f"fake model must be written fake:<dimension>, got {settings.model!r}")
+        return FakeEmbedder(int(dimension), settings.query_prefix, settings.passage_prefix)
     path, model_id = resolve_model(settings, quiet=quiet)
     if not quiet:
         print(f"Loading embedding model {model_id}...", file=sys.stderr, flush=True)

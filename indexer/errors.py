@@ -53,3 +53,15 @@ class BuildError(IndexerError):
     """Building a new generation failed; nothing was published."""
 
     code = "build_failed"
+
+
+class LockedError(IndexerError):
+    """Another reindex holds the index directory's lock."""
+
+    code = "locked"
+
+
+class UnknownArticleError(IndexerError):
+    """An article id given to ``remove`` is not in the live generation."""
+
+    code = "unknown_article"

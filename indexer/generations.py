@@ -36,7 +36,7 @@ def generations_dir(index_dir: Path) -> Path:
 def new_generation_id(now: dt.datetime | None = None) -> str:
     """A sortable, unique generation id: UTC time plus a random suffix."""
     now = now or dt.datetime.now(dt.UTC)
-    return now.strftime("%Y%m%dT%H%M%S") + "Z-" + secrets.token_hex(3)
+    return now.strftime("%Y%m%dT%H%M%S.%f") + "Z-" + secrets.token_hex(3)
 
 
 def current_generation_id(index_dir: Path) -> str | None:
@@ -154,7 +154,7 @@ def check_compatible(manifest: dict[str, Any], model: ModelInfo | None) -> None:
             )
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, weakref_slot=True)
 class Generation:
     """An opened generation: its manifest, Whoosh index, faiss index and passages."""
 
@@ -215,20 +215,110 @@ def open_generation(index_dir: Path, generation_id: str | None = None, model: Mo
     return Generation(generation_id, path, manifest, keyword, vectors, passages)
 
 
-def read_articles(generation: Generation) -> list[Article]:
-    """The generation's articles, as imported (from ``articles.jsonl``)."""
+def read_articles(directory: Path) -> list[Article]:
+    """A generation folder's articles, as imported (from ``articles.jsonl``)."""
     from indexer.archive import parse_line
 
     articles = []
-    with (generation.path / ARTICLES_FILE).open("rb") as src:
+    with (directory / ARTICLES_FILE).open("rb") as src:
         for number, line in enumerate(src, start=1):
             try:
                 articles.append(parse_line(line, trusted=True))
             except Exception as exc:  # noqa: BLE001 - our own file: any failure means damage
-                raise GenerationError(f"generation {generation.id}: {ARTICLES_FILE}:{number}: {exc}") from None
+                raise GenerationError(f"generation {directory.name}: {ARTICLES_FILE}:{number}: {exc}") from None
     return articles
 
 
 def remove_generation_dir(path: Path) -> None:
     """Delete a generation folder (never the live one: callers check)."""
     shutil.rmtree(path, ignore_errors=True)
+
+
+def generation_ids(index_dir: Path) -> list[str]:
+    """Complete generations on disk (with a manifest), oldest first (ids sort by creation time)."""
+    root = generations_dir(index_dir)
+    if not root.is_dir():
+        return []
+    return sorted(
+        p.name
+        for p in root.iterdir()
+        if p.is_dir() and not p.name.endswith(PARTIAL_SUFFIX) and (p / MANIFEST_FILE).is_file()
+    )
+
+
+def clean_debris(index_dir: Path) -> list[str]:
+    """Remove what killed runs left (partial generations, temp ``CURRENT`` files); call under the lock."""
+    notes = []
+    root = generations_dir(index_dir)
+    live = current_generation_id(index_dir)
+    if root.is_dir():
+        for path in sorted(root.iterdir()):
+            incomplete = path.is_dir() and not (path / MANIFEST_FILE).is_file()
+            if path.name != live and (path.name.endswith(PARTIAL_SUFFIX) or incomplete):
+                remove_generation_dir(path)
+                notes.append(f"removed {path.name} left by an interrupted run")
+    for tmp in index_dir.glob(f".{CURRENT_FILE}.*.tmp") if index_dir.is_dir() else []:
+        tmp.unlink(missing_ok=True)
+        notes.append(f"removed {tmp.name} left by an interrupted run")
+    return notes
+
+
+def apply_retention(index_dir: Path, keep: int) -> list[str]:
+    """Delete all but the newest ``keep`` generations (never the live one); returns the removed ids."""
+    live = current_generation_id(index_dir)
+    ids = generation_ids(index_dir)
+    kept = set(ids[-keep:]) | {live}
+    removed = [g for g in ids if g not in kept]
+    for generation_id in removed:
+        remove_generation_dir(generations_dir(index_dir) / generation_id)
+    return removed
+
+
+def rollback(index_dir: Path) -> tuple[str, str]:
+    """Make the newest generation older than the live one live again; returns (was live, now live)."""
+    live = current_generation_id(index_dir)
+    if live is None:
+        raise NoIndexError(f"no index in {index_dir}: nothing to roll back")
+    older = [g for g in generation_ids(index_dir) if g < live]
+    problems = []
+    for candidate in reversed(older):
+        found = verify_generation(index_dir, candidate)
+        if not found:
+            publish(index_dir, candidate)
+            return live, candidate
+        problems.append(f"{candidate}: {found[0]}")
+    detail = f" ({'; '.join(problems)})" if problems else ""
+    raise GenerationError(f"no earlier generation to roll back to from {live}{detail}")
+
+
+def verify_generation(index_dir: Path, generation_id: str | None = None, model: ModelInfo | None = None) -> list[str]:
+    """Check a generation's files against its manifest (checksums, counts, model); returns the problems."""
+    generation_id = generation_id or current_generation_id(index_dir)
+    if generation_id is None:
+        raise NoIndexError(f"no index in {index_dir}: run `archive-search reindex` first")
+    path = generations_dir(index_dir) / generation_id
+    if not path.is_dir():
+        return [f"generation {generation_id} does not exist in {generations_dir(index_dir)}"]
+    try:
+        manifest = read_manifest(path)
+    except GenerationError as exc:
+        return [exc.message]
+    problems = []
+    recorded: dict[str, str] = manifest.get("files", {})
+    actual = file_checksums(path)
+    for name in sorted(recorded.keys() | actual.keys()):
+        if name not in actual:
+            problems.append(f"{name}: missing")
+        elif name not in recorded:
+            problems.append(f"{name}: not in the manifest")
+        elif actual[name] != recorded[name]:
+            problems.append(
+                f"{name}: checksum {actual[name][:12]}… does not match the manifest's {recorded[name][:12]}…"
+            )
+    if problems:
+        return problems
+    try:
+        open_generation(index_dir, generation_id, model).close()
+    except GenerationError as exc:
+        problems.append(exc.message)
+    return problems

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -46,15 +47,31 @@ def article_document(article: Article) -> dict[str, Any]:
 
 
 def write_keyword_index(
-    directory: Path, articles: Iterable[Article], progress: Callable[[int], None] | None = None
+    directory: Path,
+    articles: Iterable[Article],
+    progress: Callable[[int], None] | None = None,
+    *,
+    base: Path | None = None,
+    delete: Iterable[str] = (),
 ) -> int:
-    """Create the Whoosh index in ``directory/keyword`` and add every article; returns the count."""
+    """Write the Whoosh index in ``directory/keyword``; returns the number of articles added.
+
+    Without ``base`` the index is created from scratch. With ``base`` (another generation's
+    folder) it starts as a copy of that generation's keyword index, the ``delete`` ids are removed
+    and ``articles`` added: unchanged articles are not analysed again.
+    """
     path = directory / KEYWORD_DIR
-    path.mkdir()
-    ix = whoosh_index.create_in(str(path), build_schema())
+    if base is None:
+        path.mkdir()
+        ix = whoosh_index.create_in(str(path), build_schema())
+    else:
+        shutil.copytree(base / KEYWORD_DIR, path)
+        ix = whoosh_index.open_dir(str(path))
     writer = ix.writer(limitmb=256)
     count = 0
     try:
+        for article_id in delete:
+            writer.delete_by_term("id", article_id)
         for article in articles:
             writer.add_document(**article_document(article))
             count += 1

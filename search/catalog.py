@@ -27,7 +27,7 @@ class Catalog:
     """
 
     def __init__(self, generation: Generation) -> None:
-        self.articles: list[Article] = read_articles(generation)
+        self.articles: list[Article] = read_articles(generation.path)
         self.index_of = {a.id: i for i, a in enumerate(self.articles)}
         self.language = np.array([a.language for a in self.articles])
         self.category = np.array([a.category.lower() for a in self.articles])

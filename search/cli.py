@@ -1,19 +1,27 @@
-"""The ``archive-search`` command line: reindex, status, query, related, serve (exit 0 ok, 1 error, 2 usage)."""
+"""The ``archive-search`` command line (editors' commands in maintenance.py); exit 0 ok, 1 error, 2 usage."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from indexer.errors import IndexerError
 from indexer.settings import Settings
 from search.errors import InvalidParameter, SearchError
+from search.maintenance import (
+    EXIT_ERROR,
+    EXIT_OK,
+    EXIT_USAGE,
+    MAINTENANCE_COMMANDS,
+    CommandError,
+    add_maintenance_commands,
+    print_json,
+)
 from search.query import MODES, RELATED_SCOPES
 
 #: Request fields as the CLI spells them, for error messages.
@@ -32,14 +40,6 @@ if TYPE_CHECKING:
     from search.engine import Engine
     from search.query import SearchRequest
 
-EXIT_OK = 0
-EXIT_ERROR = 1
-EXIT_USAGE = 2
-
-
-class CommandError(Exception):
-    """A user-facing failure of a command that is not an indexer error."""
-
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -49,24 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    reindex = commands.add_parser("reindex", help="build a new index generation and make it live")
-    reindex.add_argument(
-        "sources",
-        nargs="*",
-        type=Path,
-        metavar="SOURCE",
-        help=".jsonl files or directories of them (default: ARCHIVE_SEARCH_ARCHIVE)",
-    )
-    reindex.add_argument("--strict", action="store_true", help="fail (exit 1, nothing published) if any line is bad")
-    reindex.add_argument("--json", action="store_true", help="print one JSON summary on stdout")
-
-    status = commands.add_parser("status", help="show the live generation")
-    status.add_argument("--json", action="store_true", help="print one JSON document on stdout")
-    status.add_argument(
-        "--check",
-        action="store_true",
-        help="exit 1 unless the live generation can be served by this code (schema, analyzer)",
-    )
+    add_maintenance_commands(commands)
 
     query = commands.add_parser("query", help="search the live generation")
     query.add_argument("text", nargs="?", metavar="TEXT", help="the query (or use --from-file)")
@@ -135,8 +118,7 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
     try:
         settings = Settings.from_env()
         command = {
-            "reindex": _reindex,
-            "status": _status,
+            **MAINTENANCE_COMMANDS,
             "query": _query,
             "related": _related,
             "serve": _serve,
@@ -154,79 +136,6 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
     except KeyboardInterrupt:
         print("archive-search: interrupted", file=err)
         return 130
-
-
-def _reindex(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
-    from indexer.build import build_generation, terminal_progress
-    from indexer.embedder import load_embedder
-    from indexer.vector_index import limit_faiss_threads
-
-    sources = args.sources or [settings.archive]
-    missing = [s for s in sources if not s.exists()]
-    if missing:  # fail before the model loads
-        raise CommandError(f"{missing[0]}: no such file or directory")
-    embedder = load_embedder(settings)  # torch limited to TORCH_THREADS (2 by default)
-    limit_faiss_threads(1)
-    report = build_generation(settings, embedder, sources, strict=args.strict, progress=terminal_progress)
-    if args.json:
-        _print_json(report.to_json(), out)
-        return EXIT_OK
-    for bad in report.bad_lines:
-        print(f"skipped {bad}", file=err)
-    langs = ", ".join(f"{k} {v}" for k, v in report.languages.items())
-    print(
-        f"Published generation {report.generation}" + (f" (previous: {report.previous})" if report.previous else ""),
-        file=out,
-    )
-    print(f"Articles:  {report.articles} ({langs})", file=out)
-    print(
-        f"Skipped:   {len(report.bad_lines)} bad line(s)" + (" (reasons above)" if report.bad_lines else ""), file=out
-    )
-    print(f"Passages:  {report.passages}", file=out)
-    print(
-        f"Time:      {report.seconds:.1f} s (embedding {report.embedding_seconds:.1f} s, "
-        f"{report.passages_per_second:.1f} passages/s)",
-        file=out,
-    )
-    return EXIT_OK
-
-
-def status_document(settings: Settings) -> dict[str, Any]:
-    """The live generation as ``status --json`` prints it."""
-    from indexer.generations import live_manifest
-
-    manifest = live_manifest(settings.index_dir)
-    counts = manifest.get("counts", {})
-    return {
-        "generation": manifest.get("generation"),
-        "created": manifest.get("created"),
-        "index_dir": str(settings.index_dir),
-        "model": manifest.get("model", {}).get("id"),
-        "dimension": manifest.get("model", {}).get("dimension"),
-        "articles": counts.get("articles"),
-        "groups": counts.get("groups"),
-        "passages": counts.get("passages"),
-        "languages": counts.get("languages", {}),
-        "schema_version": manifest.get("schema_version"),
-    }
-
-
-def _status(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
-    if args.check:
-        from indexer.generations import check_compatible, live_manifest
-
-        check_compatible(live_manifest(settings.index_dir), None)
-    doc = status_document(settings)
-    if args.json:
-        _print_json(doc, out)
-        return EXIT_OK
-    langs = ", ".join(f"{k} {v}" for k, v in doc["languages"].items())
-    print(f"Live generation: {doc['generation']} (created {doc['created']})", file=out)
-    print(f"Index directory: {doc['index_dir']}", file=out)
-    print(f"Model:           {doc['model']} ({doc['dimension']}-d)", file=out)
-    print(f"Articles:        {doc['articles']} in {doc['groups']} translation groups ({langs})", file=out)
-    print(f"Passages:        {doc['passages']}", file=out)
-    return EXIT_OK
 
 
 def _open_engine(settings: Settings) -> Engine:
@@ -265,7 +174,7 @@ def _query(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextI
             **percentiles([t["took_ms"] for t in timings]),
         }
         if args.json:
-            _print_json(summary, out)
+            print_json(summary, out)
         else:
             for t in timings:
                 print(f"{t['took_ms']:9.2f} ms  {t['total']:6d}  {t['query']}", file=out)
@@ -278,7 +187,7 @@ def _query(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextI
     req = request(args.text)
     result = _open_engine(settings).search(req)
     if args.json:
-        _print_json(result, out)
+        print_json(result, out)
         return EXIT_OK
     print(
         f"{result['total']} results ({result['mode']}, {result['took_ms']:.1f} ms, generation "
@@ -320,7 +229,7 @@ def percentiles(values: list[float]) -> dict[str, float]:
 def _related(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
     doc = _open_engine(settings).related(args.id, args.limit, args.scope)
     if args.json:
-        _print_json(doc, out)
+        print_json(doc, out)
         return EXIT_OK
     print(f"Related to {doc['id']} ({args.scope}):", file=out)
     for number, hit in enumerate(doc["related"], start=1):
@@ -350,7 +259,7 @@ def _evaluate(args: argparse.Namespace, settings: Settings, out: TextIO, err: Te
         "modes": modes,
     }
     if args.json:
-        _print_json(doc, out)
+        print_json(doc, out)
         return EXIT_OK
     print(
         f"{args.dataset} ({args.split}): {len(collection.articles)} documents, "
@@ -378,7 +287,7 @@ def _evaluate_translations(args: argparse.Namespace, settings: Settings, out: Te
         modes = evaluate_translations(engine, modes_for(args.mode))
     doc = {"archive": str(args.archive), "modes": modes}
     if args.json:
-        _print_json(doc, out)
+        print_json(doc, out)
         return EXIT_OK
     print(f"{'mode':10} {'pair':8} {'queries':>8} {'top-1':>7} {'top-10':>7}", file=out)
     for mode, pairs in modes.items():
@@ -391,19 +300,16 @@ def _serve(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextI
     import uvicorn
 
     from indexer.generations import live_manifest
-    from search.app import create_app
+    from search.app import check_servable, create_app
 
-    live_manifest(settings.index_dir)  # a clear error instead of a failed lifespan
+    live_manifest(settings.index_dir)  # clear errors instead of a failed lifespan
+    check_servable(settings)
     config = uvicorn.Config(
         create_app(settings), host=args.host, port=args.port, log_level="info", timeout_graceful_shutdown=5
     )
     server = uvicorn.Server(config)
     server.run()  # handles SIGINT/SIGTERM: stops accepting, finishes requests, runs the lifespan's close
     return EXIT_OK if server.started else EXIT_ERROR
-
-
-def _print_json(doc: dict[str, Any], out: TextIO) -> None:
-    out.write(json.dumps(doc, ensure_ascii=False) + "\n")
 
 
 def run() -> None:

@@ -46,9 +46,9 @@ class Engine:
         self.catalog = Catalog(generation)
 
     @classmethod
-    def open(cls, settings: Settings, embedder: Embedder) -> Engine:
-        """Open the live generation (refused if it does not match the code or the model)."""
-        engine = cls(open_generation(settings.index_dir, model=embedder.info), embedder, settings)
+    def open(cls, settings: Settings, embedder: Embedder, generation_id: str | None = None) -> Engine:
+        """Open a generation, the live one by default (refused if it does not match the code or the model)."""
+        engine = cls(open_generation(settings.index_dir, generation_id, embedder.info), embedder, settings)
         engine.warm_up()
         return engine
 

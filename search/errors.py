@@ -39,3 +39,9 @@ class TextTooLong(InvalidParameter):
     """A text to find related commentaries for is longer than the limit (HTTP 413)."""
 
     code = "text_too_long"
+
+
+class Unauthorized(SearchError):
+    """An admin request without the right bearer token."""
+
+    code = "unauthorized"

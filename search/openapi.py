@@ -157,6 +157,9 @@ SCHEMAS: dict[str, Any] = {
         }
     ),
     "Health": _object({"status": {"type": "string", "enum": ["ok"]}}),
+    "Reload": _object(
+        {"generation": {"type": "string"}, "previous": {"type": ["string", "null"]}, "reloaded": {"type": "boolean"}}
+    ),
     "Ready": _object(
         {
             "status": {"type": "string", "enum": ["ready"]},
@@ -176,6 +179,7 @@ def _errors(*statuses: int) -> dict[str, Any]:
     meaning = {
         400: "a bad parameter (the message names it)",
         404: "no such article or issue",
+        401: "the admin bearer token is missing or wrong",
         413: "the text is too long",
         503: "the index is not loaded (yet)",
     }
@@ -299,8 +303,28 @@ PATHS: dict[str, Any] = {
 }
 
 
-def openapi_document() -> dict[str, Any]:
-    """The OpenAPI document of every JSON path the app serves."""
+ADMIN_PATHS: dict[str, Any] = {
+    "/api/admin/reload": {
+        "post": {
+            "summary": "Verify and load the generation CURRENT names now (hot reload)",
+            "operationId": "adminReload",
+            "security": [{"adminToken": []}],
+            "responses": {
+                "200": _json(_ref("Reload"), "the generation now served"),
+                **_errors(401),
+                "503": _json(_ref("Error"), "the generation failed verification; the previous one keeps serving"),
+            },
+        }
+    }
+}
+
+
+def openapi_document(admin: bool = False) -> dict[str, Any]:
+    """The OpenAPI document of every JSON path the app serves (the admin paths only when ``admin``:
+    they exist only when ``ADMIN_TOKEN`` is set)."""
+    components: dict[str, Any] = {"schemas": SCHEMAS}
+    if admin:
+        components["securitySchemes"] = {"adminToken": {"type": "http", "scheme": "bearer"}}
     return {
         "openapi": OPENAPI_VERSION,
         "info": {
@@ -309,10 +333,10 @@ def openapi_document() -> dict[str, Any]:
             "description": "Search the newsletter archive (English, Russian, Belarusian). Errors are "
             '{"error": {"code", "message"}}. Examples with real answers: docs/api.md.',
         },
-        "paths": PATHS,
-        "components": {"schemas": SCHEMAS},
+        "paths": {**PATHS, **(ADMIN_PATHS if admin else {})},
+        "components": components,
     }
 
 
 async def endpoint(request: Request) -> JSONResponse:
-    return JSONResponse(openapi_document())
+    return JSONResponse(openapi_document(admin=bool(request.app.state.settings.admin_token)))

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-import hashlib
+import os
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
+import httpx
 import numpy as np
 import numpy.typing as npt
 import pytest
 
+from indexer import embedder as embedder_module
 from indexer.build import BuildReport, build_generation
-from indexer.embedder import Embedder, ModelInfo, load_embedder
+from indexer.embedder import Embedder, load_embedder
 from indexer.generations import Generation, open_generation
 from indexer.settings import Settings
 from search.engine import Engine
@@ -20,22 +27,53 @@ from search.engine import Engine
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-class FakeEmbedder:
-    """Deterministic hash-seeded unit vectors: for tests of plumbing, never of retrieval quality."""
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@contextlib.contextmanager
+def running_server(env: dict[str, str], timeout: float = 120) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """A real `archive-search serve` on a free 127.0.0.1 port: (base URL, process); always stopped."""
+    port = free_port()
+    script = Path(sys.executable).parent / "archive-search"
+    process = subprocess.Popen(
+        [str(script), "serve", "--port", str(port)],
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            assert process.poll() is None, process.stdout.read() if process.stdout else ""
+            try:
+                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "server did not start"
+            time.sleep(0.3)
+        yield base, process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+
+
+class FakeEmbedder(embedder_module.FakeEmbedder):
+    """The deterministic fake model, counting what it is asked to embed (and able to fail on demand)."""
 
     def __init__(self, dimension: int = 16, fail_after: int | None = None) -> None:
-        self._info = ModelInfo("fake-test-embedder", dimension, "fake", "query: ", "passage: ")
+        super().__init__(dimension)
         self.fail_after = fail_after
         self.calls = 0
-
-    @property
-    def info(self) -> ModelInfo:
-        return self._info
-
-    def _vector(self, text: str) -> npt.NDArray[np.float32]:
-        seed = int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little")
-        v = np.random.default_rng(seed).standard_normal(self._info.dimension).astype(np.float32)
-        return v / np.linalg.norm(v)
+        self.passages = 0
 
     def embed_passages(
         self, texts: Sequence[str], progress: Callable[[int], None] | None = None
@@ -43,10 +81,8 @@ class FakeEmbedder:
         self.calls += 1
         if self.fail_after is not None and self.calls > self.fail_after:
             raise RuntimeError("simulated embedding failure")
-        return np.stack([self._vector("passage: " + t) for t in texts]) if texts else np.zeros((0, 16), np.float32)
-
-    def embed_queries(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
-        return np.stack([self._vector("query: " + t) for t in texts])
+        self.passages += len(texts)
+        return super().embed_passages(texts, progress)
 
 
 @pytest.fixture(scope="session")
@@ -58,7 +94,7 @@ def base_settings() -> Settings:
 @pytest.fixture
 def settings(base_settings: Settings, tmp_path: Path) -> Settings:
     """Settings with a fresh, empty index directory."""
-    return dataclasses.replace(base_settings, index_dir=tmp_path / "index")
+    return dataclasses.replace(base_settings, index_dir=tmp_path / "index", cache_dir=tmp_path / "cache")
 
 
 @pytest.fixture(scope="session")

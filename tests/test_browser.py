@@ -8,19 +8,16 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from indexer.build import BuildReport
 from indexer.settings import Settings
-from tests.test_serve import free_port
+
+from .conftest import running_server
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 CHROMIUM_ARGS = [
@@ -51,42 +48,10 @@ def chromium() -> str:
 
 
 @pytest.fixture(scope="module")
-def server(
-    sample_settings: Settings, sample_index: BuildReport, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
+def server(sample_settings: Settings, sample_index: BuildReport) -> Iterator[str]:
     """A real `archive-search serve` on 127.0.0.1 and a free port, stopped afterwards."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "ARCHIVE_SEARCH_INDEX_DIR": str(sample_settings.index_dir),
-        "ARCHIVE_SEARCH_MODEL_DIR": str(sample_settings.model_dir),
-    }
-    log = (tmp_path_factory.mktemp("serve") / "serve.log").open("w")
-    script = Path(sys.executable).parent / "archive-search"
-    process = subprocess.Popen(
-        [str(script), "serve", "--host", "127.0.0.1", "--port", str(port)], env=env, stdout=log, stderr=log
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert process.poll() is None, "archive-search serve exited"
-            try:
-                if httpx.get(f"{base}/ready", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "server did not become ready"
-            time.sleep(0.3)
+    with running_server({"ARCHIVE_SEARCH_INDEX_DIR": str(sample_settings.index_dir)}) as (base, _process):
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
 
 
 def shot(page: Any, name: str) -> None:

@@ -28,6 +28,7 @@ def run(argv: list[str]) -> tuple[int, str, str]:
 def index_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "index"
     monkeypatch.setenv("ARCHIVE_SEARCH_INDEX_DIR", str(path))
+    monkeypatch.setenv("ARCHIVE_SEARCH_CACHE_DIR", str(tmp_path / "cache"))
     return path
 
 
@@ -74,7 +75,8 @@ def test_reindex_and_status_json(index_dir: Path, tmp_path: Path) -> None:
     assert report["articles"] == 3 and report["languages"] == {"be": 1, "en": 1, "ru": 1}
     assert report["skipped"] == 1 and report["skipped_lines"] == [f"{archive}:4: title: is required"]
     assert report["passages"] == 3 and report["seconds"] > 0 and report["passages_per_second"] > 0
-    assert set(report) >= {"sources", "previous", "embedding_seconds"}
+    assert report["embedded_passages"] == 3 and report["full"] and report["added"] == 3
+    assert set(report) >= {"sources", "previous", "embedding_seconds", "changed", "unchanged", "removed", "not_seen"}
     import faiss
     import torch
 
@@ -92,8 +94,17 @@ def test_reindex_and_status_json(index_dir: Path, tmp_path: Path) -> None:
     assert code == 0 and f"Live generation: {report['generation']}" in out and "be 1, en 1, ru 1" in out
 
     code, out, err = run(["reindex", str(FIXTURES / "tiny.jsonl")])
+    assert code == 0 and out.startswith(f"Nothing changed: generation {report['generation']} stays live")
+    assert current_generation_id(index_dir) == report["generation"]
+
+    lines = (FIXTURES / "tiny.jsonl").read_text().splitlines()
+    first = json.loads(lines[0])
+    first["body"] += " One more sentence about potash."
+    archive.write_text("\n".join([json.dumps(first, ensure_ascii=False), *lines[1:]]) + "\n")
+    code, out, err = run(["reindex", str(archive)])
     assert code == 0 and f"(previous: {report['generation']})" in out and "Articles:  3" in out
-    assert "passages/s" in out
+    assert "1 changed, 2 unchanged" in out and f"incremental from {report['generation']}" in out
+    assert "(1 embedded now)" in out and "passages/s" in out
 
 
 def test_console_script_runs_as_a_process() -> None:

@@ -29,7 +29,7 @@ from .conftest import FIXTURES, FakeEmbedder
 def test_manifest_describes_the_generation(
     sample_settings: Settings, sample_index: BuildReport, embedder: Embedder
 ) -> None:
-    path = generations_dir(sample_settings.index_dir) / sample_index.generation
+    path = generations_dir(sample_settings.index_dir) / str(sample_index.generation)
     manifest = read_manifest(path)
     assert manifest["generation"] == sample_index.generation == current_generation_id(sample_settings.index_dir)
     assert manifest["schema_version"] == SCHEMA_VERSION
@@ -83,7 +83,7 @@ def test_mismatched_generation_is_refused(
 
     index_dir = tmp_path / "index"
     shutil.copytree(sample_settings.index_dir, index_dir)
-    path = generations_dir(index_dir) / sample_index.generation
+    path = generations_dir(index_dir) / str(sample_index.generation)
     manifest = read_manifest(path)
     change(manifest)  # type: ignore[operator]
     write_manifest(path, manifest)
@@ -98,7 +98,7 @@ def test_damaged_generation_is_refused(
 
     index_dir = tmp_path / "index"
     shutil.copytree(sample_settings.index_dir, index_dir)
-    path = generations_dir(index_dir) / sample_index.generation
+    path = generations_dir(index_dir) / str(sample_index.generation)
     with (path / "passages.jsonl").open("a") as out:
         out.write(json.dumps({"row": 9999, "article": "x", "n": 0, "text": "extra"}) + "\n")
     with pytest.raises(GenerationError, match="does not match its manifest"):
@@ -123,8 +123,9 @@ def test_publish_replaces_current_atomically(tmp_path: Path) -> None:
 def test_failed_build_leaves_the_old_generation_live(settings: Settings) -> None:
     first = build_generation(settings, FakeEmbedder(), [FIXTURES / "tiny.jsonl"])
     assert current_generation_id(settings.index_dir) == first.generation
+    uncached = dataclasses.replace(settings, cache_dir=settings.cache_dir.with_name("empty-cache"))
     with pytest.raises(BuildError, match=r"simulated embedding failure.*nothing published"):
-        build_generation(settings, FakeEmbedder(fail_after=0), [FIXTURES / "tiny.jsonl"])
+        build_generation(uncached, FakeEmbedder(fail_after=0), [FIXTURES / "tiny.jsonl"], full=True)
     assert current_generation_id(settings.index_dir) == first.generation
     assert [p.name for p in generations_dir(settings.index_dir).iterdir()] == [first.generation]
     generation = open_generation(settings.index_dir, model=FakeEmbedder().info)
@@ -134,8 +135,8 @@ def test_failed_build_leaves_the_old_generation_live(settings: Settings) -> None
 
 def test_successful_rebuild_switches_current(settings: Settings) -> None:
     first = build_generation(settings, FakeEmbedder(), [FIXTURES / "tiny.jsonl"])
-    second = build_generation(settings, FakeEmbedder(), [FIXTURES / "tiny.jsonl"])
-    assert second.previous == first.generation
+    second = build_generation(settings, FakeEmbedder(), [FIXTURES / "tiny.jsonl"], full=True)
+    assert second.previous == first.generation and second.full_reason == "--full"
     assert current_generation_id(settings.index_dir) == second.generation
 
 
@@ -166,7 +167,7 @@ def test_archive_without_valid_articles_publishes_nothing(settings: Settings, tm
 def test_passage_settings_recorded(settings: Settings) -> None:
     custom = dataclasses.replace(settings, passage_min_words=10, passage_max_words=20)
     report = build_generation(custom, FakeEmbedder(), [FIXTURES / "tiny.jsonl"])
-    manifest = read_manifest(generations_dir(custom.index_dir) / report.generation)
+    manifest = read_manifest(generations_dir(custom.index_dir) / str(report.generation))
     assert manifest["passage_settings"] == {"min_words": 10, "max_words": 20}
 
 
@@ -183,7 +184,7 @@ def test_articles_with_empty_text_from_a_test_collection(settings: Settings) -> 
     ]
     report = build_from_articles(settings, FakeEmbedder(), articles, "collection")
     generation = open_generation(settings.index_dir, model=FakeEmbedder().info)
-    assert [a.id for a in read_articles(generation)] == ["doc:1", "doc:2"]
+    assert [a.id for a in read_articles(generation.path)] == ["doc:1", "doc:2"]
     assert [p.text for p in generation.passages] == ["Potash exports fell.", "Only a title"]
     assert report.articles == 2
     generation.close()

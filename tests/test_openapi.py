@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -116,3 +117,19 @@ def test_503_is_documented_and_answered_before_the_index_is_loaded(
         response = client.request(method.upper(), url, params={"q": "x"} if path == "/api/search" else None, json=body)
         assert response.status_code == 503, path
         conforms(document, operation["responses"]["503"]["content"]["application/json"]["schema"], response.json())
+
+
+def test_admin_paths_are_documented_only_when_enabled(sample_settings: Settings) -> None:
+    client = TestClient(create_app(dataclasses.replace(sample_settings, admin_token="secret")))
+    document = client.get("/openapi.json").json()
+    validate(document)
+    assert document == openapi_document(admin=True) and "/api/admin/reload" in document["paths"]
+    assert "/api/admin/reload" not in openapi_document()["paths"]
+    test_every_json_route_is_documented_with_its_methods(client, document)
+    unauthorized = client.post("/api/admin/reload")
+    assert unauthorized.status_code == 401
+    conforms(
+        document,
+        document["paths"]["/api/admin/reload"]["post"]["responses"]["401"]["content"]["application/json"]["schema"],
+        unauthorized.json(),
+    )

@@ -1,0 +1,202 @@
+"""Hot reload: admin endpoint and token, refused generations, old engines closed and collected, zero failed requests."""
+
+from __future__ import annotations
+
+import dataclasses
+import gc
+import os
+import shutil
+import threading
+import time
+import weakref
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from starlette.testclient import TestClient
+
+from indexer.build import BuildReport, build_generation
+from indexer.embedder import Embedder
+from indexer.generations import current_generation_id, generations_dir
+from indexer.settings import Settings
+from search.app import create_app
+from search.live import LiveEngine
+
+from .conftest import FIXTURES, running_server
+from .test_reindex import article, write_archive
+
+TOKEN = "s3cret-token"
+
+
+@pytest.fixture
+def fake_settings(settings: Settings) -> Settings:
+    """An index of the tiny fixture built with the fake model, served with reloads only on request."""
+    fake = dataclasses.replace(
+        settings, model="fake:16", allow_fake_model=True, admin_token=TOKEN, reload_interval=0
+    ).validated()
+    build_generation(fake, _fake(fake), [FIXTURES / "tiny.jsonl"])
+    return fake
+
+
+def _fake(settings: Settings) -> Embedder:
+    from indexer.embedder import load_embedder
+
+    return load_embedder(settings, quiet=True)
+
+
+@pytest.fixture
+def client(fake_settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(fake_settings)) as client:
+        yield client
+
+
+def auth(token: str = TOKEN) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def open_paths(directory: Path) -> list[str]:
+    """Files of ``directory`` this process holds open (descriptors) or mapped."""
+    held = []
+    for fd in Path("/proc/self/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith(str(directory)):
+            held.append(target)
+    held += [line for line in Path("/proc/self/maps").read_text().splitlines() if str(directory) in line]
+    return held
+
+
+def test_admin_endpoints_need_the_token_and_exist_only_with_one(fake_settings: Settings) -> None:
+    with TestClient(create_app(dataclasses.replace(fake_settings, admin_token=""))) as client:
+        assert client.post("/api/admin/reload", headers=auth()).status_code == 404
+    with TestClient(create_app(fake_settings)) as client:
+        for headers in ({}, auth("wrong"), {"Authorization": TOKEN}):
+            response = client.post("/api/admin/reload", headers=headers)
+            assert response.status_code == 401 and response.json()["error"]["code"] == "unauthorized"
+        assert client.get("/api/admin/reload", headers=auth()).status_code == 405
+        served = current_generation_id(fake_settings.index_dir)
+        assert client.post("/api/admin/reload", headers=auth()).json() == {
+            "generation": served,
+            "previous": served,
+            "reloaded": False,
+        }
+
+
+def test_fake_model_is_refused_unless_allowed(fake_settings: Settings) -> None:
+    from indexer.errors import ModelError
+
+    with (
+        pytest.raises(ModelError, match="test-only model"),
+        TestClient(create_app(dataclasses.replace(fake_settings, allow_fake_model=False))),
+    ):
+        pass
+
+
+def test_reload_switches_and_old_generations_are_closed_and_collected(
+    client: TestClient, fake_settings: Settings, tmp_path: Path
+) -> None:
+    live: LiveEngine = client.app.state.live  # type: ignore[attr-defined]
+    old_engines: list[weakref.ref[Any]] = []
+    old_dirs: list[Path] = []
+    for n in range(1, 6):
+        assert live.engine is not None
+        old_engines.append(weakref.ref(live.engine))
+        old_engines.append(weakref.ref(live.engine.generation))
+        old_engines.append(weakref.ref(live.engine.generation.keyword))
+        old_dirs.append(live.engine.generation.path)
+        archive = write_archive(tmp_path / f"{n}.jsonl", [article(n)])
+        report = build_generation(fake_settings, _fake(fake_settings), [archive])
+        answer = client.post("/api/admin/reload", headers=auth()).json()
+        assert answer["reloaded"] and answer["generation"] == report.generation
+        hits = client.get("/api/search", params={"q": f"commentary number {n}", "mode": "keyword"}).json()["hits"]
+        assert hits[0]["id"] == f"week-{n}"
+    gc.collect()
+    assert [ref() for ref in old_engines] == [None] * 15
+    for directory in old_dirs:
+        assert open_paths(directory) == []
+
+
+def test_a_generation_failing_verification_is_refused(
+    client: TestClient, fake_settings: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    served = current_generation_id(fake_settings.index_dir)
+    report = build_generation(fake_settings, _fake(fake_settings), [write_archive(tmp_path / "a.jsonl", [article(1)])])
+    damaged = generations_dir(fake_settings.index_dir) / str(report.generation) / "articles.jsonl"
+    damaged.write_text(damaged.read_text()[:-20])
+    response = client.post("/api/admin/reload", headers=auth())
+    assert response.status_code == 503 and response.json()["error"]["code"] == "generation_error"
+    assert f"generation {report.generation} refused: articles.jsonl: checksum" in response.json()["error"]["message"]
+    assert any("refused generation" in r.message for r in caplog.records)
+    reloader = client.app.state.reloader  # type: ignore[attr-defined]
+    assert reloader.refused["generation"] == report.generation and not reloader.pending()
+    result = client.get("/api/search", params={"q": "potash"}).json()
+    assert result["generation"] == served and result["hits"]
+
+
+def test_reindex_under_load_with_a_real_server(
+    sample_settings: Settings, sample_index: BuildReport, embedder: Embedder, tmp_path: Path
+) -> None:
+    """A real `serve` keeps answering while a reindex adds articles; it picks each new generation up by itself."""
+    index_dir = tmp_path / "index"
+    shutil.copytree(sample_settings.index_dir, index_dir)
+    settings = dataclasses.replace(sample_settings, index_dir=index_dir, cache_dir=tmp_path / "cache")
+    env = {"ARCHIVE_SEARCH_INDEX_DIR": str(index_dir), "ARCHIVE_SEARCH_RELOAD_INTERVAL": "0.3"}
+    failures: list[str] = []
+    answered = 0
+    stop = threading.Event()
+
+    with running_server(env) as (base, process):
+
+        def fire() -> None:  # bounded: at most 3,000 requests or 240 s
+            nonlocal answered
+            queries = ["санкцыі калій", "Ryanair", "border Poland", "выборы"]
+            with httpx.Client(base_url=base, timeout=30) as http:
+                deadline = time.monotonic() + 240
+                for n in range(3000):
+                    if stop.is_set() or time.monotonic() > deadline:
+                        return
+                    try:
+                        response = http.get("/api/search", params={"q": queries[n % len(queries)]})
+                        if response.status_code != 200:
+                            failures.append(f"{response.status_code}: {response.text[:200]}")
+                        answered += 1
+                    except httpx.HTTPError as exc:
+                        failures.append(repr(exc))
+
+        load = threading.Thread(target=fire)
+        load.start()
+        try:
+            generations = []
+            for n in range(1, 6):  # five reindexes, each adding one article: five reloads
+                body = f"Lithuanian grid synchronisation and the Astravets nuclear plant, part {n}. " * 4
+                archive = write_archive(tmp_path / f"{n}.jsonl", [article(100 + n, body=body)])
+                report = build_generation(settings, embedder, [archive])
+                assert report.added == 1 and report.not_seen == 48 + n - 1 and report.embedded_passages == 1
+                generations.append(report.generation)
+                deadline = time.monotonic() + 60
+                while True:
+                    found = httpx.get(f"{base}/api/search", params={"q": f"Astravets part {n}"}, timeout=30).json()
+                    if found["generation"] == report.generation:
+                        assert any(h["id"] == f"week-{100 + n}" for h in found["hits"])
+                        break
+                    assert time.monotonic() < deadline, "the new generation was not picked up"
+                    time.sleep(0.2)
+        finally:
+            stop.set()
+            load.join()
+        print(f"reindex under load: {answered} searches answered, {len(failures)} failed")
+        assert failures == [] and answered > 0
+        held = []
+        for fd in Path(f"/proc/{process.pid}/fd").iterdir():
+            try:
+                held.append(os.readlink(fd))
+            except OSError:
+                continue
+        maps = Path(f"/proc/{process.pid}/maps").read_text()
+        for old in [sample_index.generation, *generations[:-1]]:
+            old_dir = str(generations_dir(index_dir) / str(old))
+            assert not [h for h in held if h.startswith(old_dir)] and old_dir not in maps
