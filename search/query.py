@@ -80,6 +80,7 @@ def make_request(
     mode = mode or "hybrid"
     if mode not in MODES:
         raise InvalidParameter("mode", f"must be one of {', '.join(MODES)}, got {mode!r}")
+    languages = [lang for lang in languages if lang]  # an empty form field means no filter
     for lang in languages:
         if lang not in LANGUAGES:
             raise InvalidParameter("lang", f"must be one of {', '.join(LANGUAGES)}, got {lang!r}")
