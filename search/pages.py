@@ -43,7 +43,8 @@ def _form(q: str, mode: str) -> str:
 
 def _hit(hit: dict[str, Any]) -> str:
     title = escape(hit["title"])
-    link = f'<a href="{escape(hit["url"])}">{title}</a>' if hit["url"] else title
+    # only web addresses become links; other schemes (reuters:, doi:) are identifiers, shown as text
+    link = f'<a href="{escape(hit["url"])}">{title}</a>' if hit["url"].startswith(("http://", "https://")) else title
     other = ", ".join(f'<span lang="{escape(t["language"])}">{escape(t["title"])}</span>' for t in hit["translations"])
     meta = " · ".join(
         filter(
