@@ -170,6 +170,10 @@ def read_archive(sources: Iterable[Path], detect: Any = None) -> ImportResult:
     return ImportResult(articles, bad, files, digest.hexdigest())
 
 
+#: Schemes a browser would execute or inline; any other absolute URI (https:, reuters:, doi:) is kept.
+_UNSAFE_URL_SCHEMES = frozenset({"javascript", "data", "vbscript", "file"})
+
+
 def parse_line(line: bytes, detect: Any = None, *, trusted: bool = False) -> Article:
     """Validate one JSON Lines record into an Article; raise ``_Invalid`` naming the field.
 
@@ -212,8 +216,12 @@ def parse_line(line: bytes, detect: Any = None, *, trusted: bool = False) -> Art
     if category and not ID_PATTERN.fullmatch(category):
         raise _Invalid("category", "must be a key of A-Z, a-z, 0-9, '.', '_' or '-' (labels go in category_label)")
     url = _optional_str(record, "url")
-    if url and not re.match(r"https?://\S+$", url):
-        raise _Invalid("url", "must be an http:// or https:// address without spaces")
+    if url:
+        scheme = re.match(r"([A-Za-z][A-Za-z0-9+.-]*):\S+$", url)
+        if not scheme:
+            raise _Invalid("url", "must be an absolute address (scheme:…, e.g. https://…) without spaces")
+        if scheme.group(1).lower() in _UNSAFE_URL_SCHEMES:
+            raise _Invalid("url", f"the {scheme.group(1).lower()}: scheme is not allowed (it would run in a browser)")
 
     issue_start = issue_end = None
     issue = record.get("issue")

@@ -39,10 +39,8 @@ def article_document(article: Article) -> dict[str, Any]:
         "url": article.url,
         "issue_end": article.issue_end.isoformat() if article.issue_end else "",
         text_field("title", lang): article.title,
-        text_field("body", lang): article.body,
+        text_field("text", lang): "\n\n".join(filter(None, (article.title, article.lede, article.body))),
     }
-    if article.lede:
-        doc[text_field("lede", lang)] = article.lede
     return {k: v for k, v in doc.items() if v is not None}
 
 

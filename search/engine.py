@@ -172,7 +172,7 @@ class Engine:
         if not with_coverage:
             return scores, {}
         weights = {
-            language: {t: searcher.idf(text_field("body", language), t) for t in terms}
+            language: {t: searcher.idf(text_field("text", language), t) for t in terms}
             for language, terms in parsed.terms.items()
         }
         coverage = {}
