@@ -142,3 +142,17 @@ def test_static_assets_are_local(client: TestClient) -> None:
     assert not re.search(r'(src|href)="(https?:)?//', html)
     assert client.get("/static/style.css").status_code == 200
     assert client.get("/static/enhance.js").status_code == 200
+
+
+def test_article_page_links_only_web_addresses(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = client.app.state.live.engine  # type: ignore[attr-defined]
+    real = engine.article
+    for url, shown in (
+        ("reuters://123", "Source: reuters://123"),
+        ("javascript:alert(1)", "Source: javascript:alert(1)"),
+    ):
+        monkeypatch.setattr(engine, "article", lambda article_id, url=url: {**real(article_id), "url": url})
+        html = client.get(f"/articles/{RYANAIR_RU}").text
+        assert f'href="{url}"' not in html and shown in html
+    monkeypatch.setattr(engine, "article", real)
+    assert 'rel="external"' in client.get(f"/articles/{RYANAIR_RU}").text
