@@ -383,8 +383,13 @@ def _write_generation(
                 passages.append(passage)
                 kept_rows.append(row)
     fresh: list[Passage] = []
-    for article in new_articles:
-        fresh.extend(split_article(article, settings.passage_min_words, settings.passage_max_words))
+    if new_articles:
+        if embedder is None:
+            raise BuildError("new articles need the embedding model")
+        for article in new_articles:
+            fresh.extend(
+                split_article(article, settings.passage_min_tokens, settings.passage_max_tokens, embedder.count_tokens)
+            )
     if base is not None:
         model = read_manifest(base)["model"]
         dimension = int(model["dimension"])

@@ -35,7 +35,7 @@ def model_record(info: ModelInfo) -> dict[str, Any]:
 
 def passage_record(settings: Settings) -> dict[str, int]:
     """The passage settings as a manifest records them."""
-    return {"min_words": settings.passage_min_words, "max_words": settings.passage_max_words}
+    return {"min_tokens": settings.passage_min_tokens, "max_tokens": settings.passage_max_tokens}
 
 
 def full_rebuild_reason(manifest: dict[str, Any], info: ModelInfo, settings: Settings) -> str | None:

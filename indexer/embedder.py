@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from indexer.errors import ModelError
+from indexer.passages import count_words
 from indexer.settings import BUNDLED_MODEL, FAKE_MODEL_PREFIX, Settings
 
 if TYPE_CHECKING:
@@ -41,6 +42,10 @@ class Embedder(Protocol):
     ) -> npt.NDArray[np.float32]: ...
 
     def embed_queries(self, texts: Sequence[str]) -> npt.NDArray[np.float32]: ...
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """How many of the model's tokens each text is (no prefix, no special tokens): passage sizes."""
+        ...
 
 
 def go_offline() -> None:
@@ -124,6 +129,12 @@ class SentenceTransformerEmbedder:
     def embed_queries(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         return self._encode([self._info.query_prefix + t for t in texts])
 
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        if not texts:
+            return []
+        encoded = self._model.tokenizer(list(texts), add_special_tokens=False)["input_ids"]
+        return [len(ids) for ids in encoded]
+
 
 class FakeEmbedder:
     """Deterministic hash-seeded unit vectors (``MODEL=fake:<dimension>``): for tests of the plumbing only.
@@ -159,6 +170,10 @@ class FakeEmbedder:
 
     def embed_queries(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         return self._embed([self._info.query_prefix + t for t in texts])
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Words stand in for tokens (the fake model has no tokenizer)."""
+        return count_words(texts)
 
 
 def is_fake_model(model_id: str) -> bool:

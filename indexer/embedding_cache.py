@@ -129,6 +129,9 @@ class CachingEmbedder:
     def embed_queries(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         return self.inner.embed_queries(texts)
 
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        return self.inner.count_tokens(texts)
+
 
 def with_cache(embedder: Embedder, cache_dir: Path) -> CachingEmbedder:
     """``embedder`` behind the cache in ``cache_dir`` (an already caching one is kept as it is)."""

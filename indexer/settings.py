@@ -60,8 +60,10 @@ class Settings:
     )
     query_prefix: str = _setting("query: ", "Text put before every query before embedding (e5 convention).")
     passage_prefix: str = _setting("passage: ", "Text put before every passage before embedding (e5 convention).")
-    passage_max_words: int = _setting(160, "Largest passage, in words, that articles are split into.")
-    passage_min_words: int = _setting(80, "Smallest passage, in words, unless the article itself is shorter.")
+    passage_max_tokens: int = _setting(
+        480, "Largest passage, in the model's tokens (title included), that articles are split into (e5 reads 512)."
+    )
+    passage_min_tokens: int = _setting(240, "Smallest passage, in tokens, unless the article itself is shorter.")
     embed_batch_size: int = _setting(16, "Passages per forward pass of the model during indexing.")
     torch_threads: int = _setting(2, "Threads torch may use for the model.")
     semantic_candidates: int = _setting(
@@ -117,8 +119,8 @@ class Settings:
     def validated(self) -> Settings:
         """Check cross-field constraints; raise ``SettingsError`` naming the setting."""
         for name in (
-            "passage_max_words",
-            "passage_min_words",
+            "passage_max_tokens",
+            "passage_min_tokens",
             "embed_batch_size",
             "torch_threads",
             "semantic_candidates",
@@ -126,9 +128,9 @@ class Settings:
         ):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{ENV_PREFIX}{name.upper()}: must be at least 1")
-        if self.passage_min_words > self.passage_max_words:
+        if self.passage_min_tokens > self.passage_max_tokens:
             raise SettingsError(
-                f"{ENV_PREFIX}PASSAGE_MIN_WORDS: must not exceed PASSAGE_MAX_WORDS ({self.passage_max_words})"
+                f"{ENV_PREFIX}PASSAGE_MIN_TOKENS: must not exceed PASSAGE_MAX_TOKENS ({self.passage_max_tokens})"
             )
         if self.hybrid_fusion not in ("rrf", "convex"):
             raise SettingsError(f"{ENV_PREFIX}HYBRID_FUSION: must be rrf or convex, got {self.hybrid_fusion!r}")

@@ -165,10 +165,10 @@ def test_archive_without_valid_articles_publishes_nothing(settings: Settings, tm
 
 
 def test_passage_settings_recorded(settings: Settings) -> None:
-    custom = dataclasses.replace(settings, passage_min_words=10, passage_max_words=20)
+    custom = dataclasses.replace(settings, passage_min_tokens=10, passage_max_tokens=20)
     report = build_generation(custom, FakeEmbedder(), [FIXTURES / "tiny.jsonl"])
     manifest = read_manifest(generations_dir(custom.index_dir) / str(report.generation))
-    assert manifest["passage_settings"] == {"min_words": 10, "max_words": 20}
+    assert manifest["passage_settings"] == {"min_tokens": 10, "max_tokens": 20}
 
 
 def test_articles_with_empty_text_from_a_test_collection(settings: Settings) -> None:

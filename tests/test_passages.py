@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from indexer.archive import Article
-from indexer.passages import chunk_words, split_article, split_units
+from indexer.embedder import Embedder
+from indexer.passages import chunk_units, split_article, split_units
 
 
 def article(body: str, lede: str = "") -> Article:
@@ -18,7 +20,8 @@ def words(n: int, tag: str = "w") -> str:
 
 def test_paragraphs_grouped_up_to_max() -> None:
     body = "\n\n".join(words(60, f"p{i}_") for i in range(5))  # 300 words
-    passages = split_article(article(body), 80, 160)
+    # room for a chunk: 200 - 2 (title) - 40 (a merged tail's reserve) = 158
+    passages = split_article(article(body), 80, 200)
     assert [len(p.text.split("\n", 1)[1].split()) for p in passages] == [120, 180]
     assert [p.ordinal for p in passages] == [0, 1]
     assert all(p.text.startswith("The Title\n") for p in passages)
@@ -33,7 +36,7 @@ def test_long_paragraph_cut_at_sentences_and_hard_cut() -> None:
 
 
 def test_short_tail_merged() -> None:
-    assert chunk_words([words(150), words(20, "t")], 80, 160) == [words(150) + " " + words(20, "t")]
+    assert chunk_units([words(150), words(20, "t")], 80, 160) == [words(150) + " " + words(20, "t")]
 
 
 def test_lede_included_and_short_article_is_one_passage() -> None:
@@ -46,4 +49,23 @@ def test_every_word_kept_in_order() -> None:
     passages = split_article(article(body), 80, 160)
     rejoined = " ".join(p.text.split("\n", 1)[1] for p in passages)
     assert rejoined.split() == body.split()
-    assert all(len(p.text.split()) <= 160 + 40 + 2 for p in passages)
+    assert all(len(p.text.split()) <= 160 for p in passages)  # the title and a merged tail included
+
+
+def test_sizes_are_measured_by_the_given_length() -> None:
+    def characters(texts: Sequence[str]) -> list[int]:  # e.g. a tokenizer that splits finely
+        return [len(t) for t in texts]
+
+    body = "\n\n".join(words(40, f"p{i}_") for i in range(6))
+    passages = split_article(article(body), 100, 400, characters)
+    assert all(len(p.text) <= 400 for p in passages) and len(passages) > 3
+    assert " ".join(p.text.split("\n", 1)[1] for p in passages).split() == body.split()
+
+
+def test_real_tokenizer_keeps_every_passage_within_the_model_window(embedder: Embedder) -> None:
+    belarusian = "Беларускія аналітыкі лічаць, што санкцыі супраць калійнай галіны істотна паўплываюць на эканоміку. "
+    body = "\n\n".join(belarusian * 9 for _ in range(6))
+    long = Article(id="be", language="be", title="Санкцыі і эканоміка", body=body, published=dt.date(2024, 1, 1))
+    passages = split_article(long, 240, 480, embedder.count_tokens)
+    sizes = embedder.count_tokens([p.text for p in passages])
+    assert len(passages) >= 3 and max(sizes) <= 480 and min(sizes) >= 240

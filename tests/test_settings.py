@@ -25,13 +25,13 @@ def test_environment_overrides() -> None:
     settings = Settings.from_env(
         {
             "ARCHIVE_SEARCH_INDEX_DIR": "/tmp/x",
-            "ARCHIVE_SEARCH_PASSAGE_MAX_WORDS": "120",
+            "ARCHIVE_SEARCH_PASSAGE_MAX_TOKENS": "300",
             "ARCHIVE_SEARCH_MODEL": "/models/other",
             "UNRELATED": "1",
         }
     )
     assert settings.index_dir == Path("/tmp/x")
-    assert settings.passage_max_words == 120
+    assert settings.passage_max_tokens == 300
     assert settings.model == "/models/other"
 
 
@@ -40,7 +40,7 @@ def test_environment_overrides() -> None:
     [
         ({"ARCHIVE_SEARCH_TORCH_THREADS": "two"}, "ARCHIVE_SEARCH_TORCH_THREADS: expected an integer"),
         ({"ARCHIVE_SEARCH_EMBED_BATCH_SIZE": "0"}, "ARCHIVE_SEARCH_EMBED_BATCH_SIZE: must be at least 1"),
-        ({"ARCHIVE_SEARCH_PASSAGE_MIN_WORDS": "300"}, "ARCHIVE_SEARCH_PASSAGE_MIN_WORDS: must not exceed"),
+        ({"ARCHIVE_SEARCH_PASSAGE_MIN_TOKENS": "600"}, "ARCHIVE_SEARCH_PASSAGE_MIN_TOKENS: must not exceed"),
         ({"ARCHIVE_SEARCH_INDEX_DIR": ""}, "ARCHIVE_SEARCH_INDEX_DIR: must not be empty"),
         ({"ARCHIVE_SEARCH_MODEL": " "}, "ARCHIVE_SEARCH_MODEL: must not be empty"),
         ({"ARCHIVE_SEARCH_HYBRID_FUSION": "max"}, "ARCHIVE_SEARCH_HYBRID_FUSION: must be rrf or convex"),
