@@ -58,6 +58,7 @@ async def ready(request: Request) -> JSONResponse:
                 "generation": engine.generation_id,
                 "articles": len(engine.catalog.articles),
                 "model": engine.embedder.info.id,
+                "refused": request.app.state.reloader.refused,
             }
         )
 

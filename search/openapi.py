@@ -166,6 +166,13 @@ SCHEMAS: dict[str, Any] = {
             "generation": {"type": "string"},
             "articles": {"type": "integer"},
             "model": {"type": "string"},
+            "refused": {
+                "description": "the last published generation that failed verification (the one above keeps serving)",
+                "oneOf": [
+                    {"type": "null"},
+                    _object({"generation": {"type": "string"}, "reason": {"type": "string"}}),
+                ],
+            },
         }
     ),
 }

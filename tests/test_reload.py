@@ -133,6 +133,9 @@ def test_a_generation_failing_verification_is_refused(
     assert any("refused generation" in r.message for r in caplog.records)
     reloader = client.app.state.reloader  # type: ignore[attr-defined]
     assert reloader.refused["generation"] == report.generation and not reloader.pending()
+    ready = client.get("/ready").json()
+    assert ready["generation"] == served and ready["refused"]["generation"] == report.generation
+    assert ready["refused"]["reason"].startswith("articles.jsonl: checksum")
     result = client.get("/api/search", params={"q": "potash"}).json()
     assert result["generation"] == served and result["hits"]
 
