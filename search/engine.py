@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -30,6 +32,8 @@ if TYPE_CHECKING:
 #: Results in the query's detected language get this much more weight (keyword: ×, semantic: +).
 KEYWORD_LANGUAGE_BOOST = 1.1
 SEMANTIC_LANGUAGE_BONUS = 0.01
+#: Distinct query texts whose embeddings are kept (384 floats each: 2,048 take 3 MB).
+QUERY_VECTOR_CACHE = 2048
 
 
 def _text(term: str | bytes) -> str:
@@ -44,6 +48,8 @@ class Engine:
         self.embedder = embedder
         self.settings = settings
         self.catalog = Catalog(generation)
+        self._query_vectors: OrderedDict[str, npt.NDArray[np.float32]] = OrderedDict()
+        self._vectors_lock = threading.Lock()
 
     @classmethod
     def open(cls, settings: Settings, embedder: Embedder, generation_id: str | None = None) -> Engine:
@@ -55,6 +61,21 @@ class Engine:
     def warm_up(self) -> None:
         """Load the lazily built parts (language detector, stemmer tables) before the first user query."""
         parse_query("warm up прагрэў прогрев", self.generation.keyword.schema)
+
+    def query_vector(self, text: str) -> npt.NDArray[np.float32]:
+        """The query's embedding; the last ``QUERY_VECTOR_CACHE`` distinct texts are remembered
+        (popular and repeated queries, page 2 of a search, evaluations over several settings)."""
+        with self._vectors_lock:
+            vector = self._query_vectors.get(text)
+            if vector is not None:
+                self._query_vectors.move_to_end(text)
+                return vector
+        embedded: npt.NDArray[np.float32] = self.embedder.embed_queries([text])[0]
+        with self._vectors_lock:
+            self._query_vectors[text] = embedded
+            if len(self._query_vectors) > QUERY_VECTOR_CACHE:
+                self._query_vectors.popitem(last=False)
+        return embedded
 
     @property
     def generation_id(self) -> str:
@@ -96,7 +117,7 @@ class Engine:
         semantic: dict[int, float] = {}
         query_vector = None
         if request.mode in ("semantic", "hybrid") and parsed.semantic_text:
-            query_vector = self.embedder.embed_queries([parsed.semantic_text])[0]
+            query_vector = self.query_vector(parsed.semantic_text)
             semantic = self._semantic(query_vector, mask)
 
         keyword_groups, keyword_best = self._group_scores(

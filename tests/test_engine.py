@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -237,4 +238,31 @@ def test_snippet_found_beyond_32k_characters_end_to_end(settings: Settings) -> N
     engine = Engine.open(settings, FakeEmbedder())
     hit = engine.search(make_request("potash", "keyword"))["hits"][0]
     assert "the &lt;<mark>potash</mark>&gt; &amp; fertiliser" in hit["snippet"]
+    engine.close()
+
+
+def test_query_vectors_are_remembered(settings: Settings) -> None:
+    from indexer.build import build_generation
+    from search import engine as engine_module
+
+    from .conftest import FIXTURES, FakeEmbedder
+
+    fake = FakeEmbedder()
+    build_generation(settings, fake, [FIXTURES / "tiny.jsonl"])
+    engine = Engine.open(settings, fake)
+    calls: list[str] = []
+    original = fake.embed_queries
+
+    def counting(texts: Sequence[str]) -> Any:
+        calls.extend(texts)
+        return original(texts)
+
+    fake.embed_queries = counting  # type: ignore[method-assign]
+    first = engine.search(make_request("potash exports", "semantic", [], [], None, None, None, None))
+    again = engine.search(make_request("potash exports", "hybrid", [], [], None, None, "1", None))
+    assert calls == ["potash exports"] and first["hits"] and again["hits"]
+    for n in range(engine_module.QUERY_VECTOR_CACHE):
+        engine.query_vector(f"query {n}")
+    engine.query_vector("potash exports")
+    assert calls.count("potash exports") == 2  # pushed out by newer texts, embedded again
     engine.close()
