@@ -186,6 +186,7 @@ def test_ready_reports_the_generation_and_is_503_before_loading(
         "generation": sample_index.generation,
         "articles": 48,
         "model": client.app.state.live.engine.embedder.info.id,  # type: ignore[attr-defined]
+        "refused": None,
     }
     not_started = TestClient(create_app(sample_settings), raise_server_exceptions=False)
     assert "not loaded" in error_of(not_started.get("/ready"), 503, "no_index")
