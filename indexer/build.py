@@ -257,10 +257,11 @@ def _plan(settings: Settings, info: ModelInfo, articles: list[Article], *, full:
     # a full build still keeps the articles no source had (unless --prune): nothing is lost by a model change
     seen = {a.id for a in articles}
     missing = [a for a in live if a.id not in seen]
-    plan = plan_full(articles if prune else [*articles, *missing], reason)
+    plan = plan_full(articles, reason)
     if prune:
         plan.removed = [a.id for a in missing]
     else:
+        plan.rebuilt = missing
         plan.not_seen = [a.id for a in missing]
     return plan
 
@@ -285,7 +286,7 @@ def _carry_out(
         generation=None,
         previous=previous,
         full_reason=plan.full_reason,
-        added=len(plan.added) - (len(plan.not_seen) if plan.base is None else 0),
+        added=len(plan.added),
         changed=len(plan.changed),
         unchanged=plan.unchanged,
         removed=len(plan.removed),

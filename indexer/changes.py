@@ -70,16 +70,17 @@ class ChangePlan:
     keep: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     not_seen: list[str] = field(default_factory=list)
+    rebuilt: list[Article] = field(default_factory=list)  # not-seen articles a full build analyses again
     unchanged: int = 0
 
     @property
     def new_articles(self) -> list[Article]:
         """Articles to analyse and embed, in source order."""
-        return [*self.added, *self.changed]
+        return [*self.added, *self.changed, *self.rebuilt]
 
     @property
     def article_count(self) -> int:
-        return len(self.keep) + len(self.added) + len(self.changed)
+        return len(self.keep) + len(self.new_articles)
 
     @property
     def is_noop(self) -> bool:

@@ -259,3 +259,11 @@ def read_articles_from(path: Path) -> list[Article]:
     from indexer.archive import read_archive
 
     return read_archive([path]).articles
+
+
+def test_a_full_rebuild_keeps_and_reembeds_articles_no_source_has(settings: Settings, tmp_path: Path) -> None:
+    build_generation(settings, FakeEmbedder(), [write_archive(tmp_path / "a.jsonl", [article(1), article(2)])])
+    other_model = FakeEmbedder(dimension=8)
+    report = build_generation(settings, other_model, [write_archive(tmp_path / "b.jsonl", [article(3)])])
+    assert report.full_reason is not None and (report.added, report.not_seen, report.articles) == (1, 2, 3)
+    assert other_model.passages == 3 and ids_of(settings) == ["week-3", "week-1", "week-2"]
