@@ -388,9 +388,7 @@ def _write_generation(
         if embedder is None:
             raise BuildError("new articles need the embedding model")
         for article in new_articles:
-            fresh.extend(
-                split_article(article, settings.passage_min_tokens, settings.passage_max_tokens, embedder.count_tokens)
-            )
+            fresh.extend(split_article(article, settings.passage_max_tokens, embedder.count_tokens))
     if base is not None:
         model = read_manifest(base)["model"]
         dimension = int(model["dimension"])

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from indexer.analysis import ANALYZER_VERSION
 from indexer.archive import Article
+from indexer.passages import PASSAGE_VERSION
 from indexer.schema import SCHEMA_VERSION
 
 if TYPE_CHECKING:
@@ -30,12 +31,13 @@ def model_record(info: ModelInfo) -> dict[str, Any]:
         "checksum": info.checksum,
         "query_prefix": info.query_prefix,
         "passage_prefix": info.passage_prefix,
+        "passage_precision": info.passage_precision,
     }
 
 
 def passage_record(settings: Settings) -> dict[str, int]:
-    """The passage settings as a manifest records them."""
-    return {"min_tokens": settings.passage_min_tokens, "max_tokens": settings.passage_max_tokens}
+    """The passage settings (and the splitting method's version) as a manifest records them."""
+    return {"version": PASSAGE_VERSION, "max_tokens": settings.passage_max_tokens}
 
 
 def full_rebuild_reason(manifest: dict[str, Any], info: ModelInfo, settings: Settings) -> str | None:

@@ -29,6 +29,8 @@ class ModelInfo:
     checksum: str
     query_prefix: str
     passage_prefix: str
+    #: ``float32`` or ``bfloat16``: the arithmetic of bulk passage embedding (queries are always float32).
+    passage_precision: str = "float32"
 
 
 class Embedder(Protocol):
@@ -92,36 +94,55 @@ class SentenceTransformerEmbedder:
             checksum=_weights_checksum(self._model),
             query_prefix=settings.query_prefix,
             passage_prefix=settings.passage_prefix,
+            passage_precision=passage_precision(settings.embed_precision),
         )
+        self._passage_model: Any = None  # the bfloat16 copy, made on the first bulk embedding
 
     @property
     def info(self) -> ModelInfo:
         return self._info
 
-    def _encode(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+    def _passage_encoder(self) -> Any:
+        """The model bulk embedding runs: a bfloat16 copy where ``passage_precision`` says so."""
+        if self._info.passage_precision == "float32":
+            return self._model
+        if self._passage_model is None:
+            import copy
+
+            import torch
+
+            self._passage_model = copy.deepcopy(self._model).to(torch.bfloat16)
+        return self._passage_model
+
+    def _encode(self, texts: Sequence[str], model: Any = None) -> npt.NDArray[np.float32]:
         import torch
 
         with torch.inference_mode():
-            vectors = self._model.encode(
+            vectors = (model or self._model).encode(
                 list(texts),
                 batch_size=self._batch_size,
                 convert_to_numpy=True,
                 normalize_embeddings=True,
                 show_progress_bar=False,
             )
-        return np.ascontiguousarray(vectors, dtype=np.float32)
+        out = np.ascontiguousarray(vectors, dtype=np.float32)
+        norms = np.linalg.norm(out, axis=1, keepdims=True)  # again in float32: bfloat16 normalises coarsely
+        out /= np.maximum(norms, np.float32(1e-12))
+        return out
 
     def embed_passages(
         self, texts: Sequence[str], progress: Callable[[int], None] | None = None
     ) -> npt.NDArray[np.float32]:
-        """Embed passages in length-sorted chunks (similar lengths pad less), reporting progress."""
+        """Embed passages in length-sorted chunks (similar lengths pad less) at ``passage_precision``,
+        reporting progress."""
         prefix = self._info.passage_prefix
+        model = self._passage_encoder()
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         out = np.empty((len(texts), self._info.dimension), dtype=np.float32)
         step = self._batch_size * 4
         for start in range(0, len(order), step):
             rows = order[start : start + step]
-            out[rows] = self._encode([prefix + texts[i] for i in rows])
+            out[rows] = self._encode([prefix + texts[i] for i in rows], model)
             if progress is not None:
                 progress(len(rows))
         return out
@@ -174,6 +195,20 @@ class FakeEmbedder:
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Words stand in for tokens (the fake model has no tokenizer)."""
         return count_words(texts)
+
+
+def passage_precision(setting: str) -> str:
+    """``EMBED_PRECISION`` resolved: ``auto`` is bfloat16 where the CPU computes it natively
+    (AVX512-BF16 or AMX, as oneDNN reports), float32 elsewhere."""
+    if setting != "auto":
+        return setting
+    import torch
+
+    try:
+        native = bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        native = False
+    return "bfloat16" if native and torch.backends.mkldnn.is_available() else "float32"  # type: ignore[no-untyped-call]
 
 
 def is_fake_model(model_id: str) -> bool:

@@ -25,9 +25,11 @@ _LOOKUP_CHUNK = 900
 
 
 def cache_file(directory: Path, info: ModelInfo) -> Path:
-    """One SQLite file per model (id, weights checksum, dimension): another model never sees its vectors."""
+    """One SQLite file per model (id, weights checksum, dimension, precision): another model never sees
+    its vectors."""
     slug = re.sub(r"[^A-Za-z0-9._-]+", "_", info.id).strip("_")[:80] or "model"
-    return directory / f"{slug}-{info.checksum}-{info.dimension}.sqlite"
+    precision = "" if info.passage_precision == "float32" else f"-{info.passage_precision}"
+    return directory / f"{slug}-{info.checksum}-{info.dimension}{precision}.sqlite"
 
 
 def passage_key(prefix: str, text: str) -> bytes:

@@ -6,6 +6,7 @@ never exceeds what the model reads, in any language), words in unit tests and fo
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -14,6 +15,9 @@ from indexer.archive import Article
 
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'»”)]*\s+")
+
+#: Changes whenever the same article and settings would give different passages (a full rebuild).
+PASSAGE_VERSION = 2
 
 #: ``length(texts)`` → the size of each text (tokens of the model, or words).
 Length = Callable[[Sequence[str]], list[int]]
@@ -55,36 +59,42 @@ def split_units(body: str, max_size: int, length: Length = count_words) -> list[
     return units
 
 
-def chunk_units(units: list[str], min_size: int, max_size: int, length: Length = count_words) -> list[str]:
-    """Greedily join consecutive units into chunks of at most ``max_size`` (at least ``min_size``
-    where the text allows); a short tail is merged into the previous chunk when it fits."""
-    chunks: list[list[str]] = []
-    sizes: list[int] = []
-    for unit, size in zip(units, length(units), strict=True):
-        if chunks and sizes[-1] + size <= max_size:
-            chunks[-1].append(unit)
-            sizes[-1] += size
-        elif chunks and sizes[-1] < min_size and sizes[-1] + size <= max_size + min_size // 2:
-            chunks[-1].append(unit)
-            sizes[-1] += size
-        else:
-            chunks.append([unit])
-            sizes.append(size)
-    if len(chunks) > 1 and sizes[-1] < min_size and sizes[-2] + sizes[-1] <= max_size + min_size // 2:
-        chunks[-2].extend(chunks.pop())
-    return [" ".join(chunk) for chunk in chunks]
+def chunk_units(units: list[str], max_size: int, length: Length = count_words) -> list[str]:
+    """Join consecutive units into as few chunks of at most ``max_size`` as the units allow, of even size.
+
+    A text that fits is one chunk. Otherwise it is cut into ``n = ceil(total / max_size)`` parts of
+    about ``total / n`` each (each unit goes to the part its middle falls in), so there is no short
+    tail passage: two halves of a 600-token article, not 480 + 120. Where unit boundaries make a part
+    too large, one more part is tried. ``split_units`` guarantees every unit fits on its own.
+    """
+    sizes = length(units)
+    total = sum(sizes)
+    if not units:
+        return []
+    for parts in range(max(1, math.ceil(total / max_size)), len(units) + 1):
+        target = total / parts
+        chunks: list[list[str]] = [[] for _ in range(parts)]
+        chunk_sizes = [0] * parts
+        position = 0
+        for unit, size in zip(units, sizes, strict=True):
+            index = min(parts - 1, int((position + size / 2) / target))
+            chunks[index].append(unit)
+            chunk_sizes[index] += size
+            position += size
+        if max(chunk_sizes) <= max_size:
+            return [" ".join(chunk) for chunk in chunks if chunk]
+    return units
 
 
-def split_article(article: Article, min_size: int, max_size: int, length: Length = count_words) -> list[Passage]:
-    """The article's passages: lede and body chunked, each prefixed with the title.
+def split_article(article: Article, max_size: int, length: Length = count_words) -> list[Passage]:
+    """The article's passages: lede and body cut into even chunks, each prefixed with the title.
 
     The title counts against each passage's budget (at most half of it), so title + chunk stays
-    within ``max_size`` even when a short tail is merged (which may add up to ``min_size / 2``).
+    within ``max_size``.
     """
     text = f"{article.lede}\n\n{article.body}" if article.lede else article.body
     title = " ".join(article.title.split())
     (title_size,) = length([title]) if title else (0,)
-    room = max(max_size - min(title_size, max_size // 2) - min_size // 2, 1)
-    low = min(min_size, room)
-    chunks = chunk_units(split_units(text, room, length), low, room, length) or [""]
+    room = max(max_size - min(title_size, max_size // 2), 1)
+    chunks = chunk_units(split_units(text, room, length), room, length) or [""]
     return [Passage(article.id, i, "\n".join(filter(None, (title, chunk)))) for i, chunk in enumerate(chunks)]

@@ -12,7 +12,8 @@ import json
 import statistics
 import sys
 import time
-from pathlib import Path
+
+from benchlib import DATA, ROOT, percentile, queries
 
 from indexer.build import build_generation, terminal_progress
 from indexer.embedder import load_embedder
@@ -22,25 +23,7 @@ from indexer.settings import Settings
 from search.engine import Engine
 from search.query import MODES, make_request
 
-ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT.parent / "shared" / "data" / "archives"
 SOURCES = [DATA / "bbc.jsonl", DATA / "ntrex.jsonl"]
-
-
-def queries(count: int = 200) -> list[str]:
-    by_language: dict[str, list[str]] = {"en": [], "ru": [], "be": []}
-    for source in SOURCES:
-        for line in source.read_text(encoding="utf-8").splitlines():
-            article = json.loads(line)
-            words = article["title"].split()[:5]
-            if len(words) >= 2:
-                by_language[article["language"]].append(" ".join(words))
-    picked: list[str] = []
-    share = {"en": count - 2 * (count // 3), "ru": count // 3, "be": count // 3}
-    for language, items in by_language.items():
-        step = max(1, len(items) // share[language])
-        picked.extend(items[::step][: share[language]])
-    return picked
 
 
 def main() -> None:
@@ -53,7 +36,7 @@ def main() -> None:
         report = build_generation(settings, embedder, SOURCES, progress=terminal_progress)
         print(json.dumps({k: v for k, v in report.to_json().items() if k != "skipped_lines"}), file=sys.stderr)
     engine = Engine.open(settings, embedder)
-    texts = queries()
+    texts = queries([DATA / "bbc.jsonl"], 200)
     results = {}
     for mode in MODES:
         for text in texts[:10]:  # warm-up, not measured
@@ -67,7 +50,7 @@ def main() -> None:
         results[mode] = {
             "queries": len(timings),
             "p50_ms": round(statistics.median(timings), 2),
-            "p95_ms": round(timings[int(0.95 * len(timings)) - 1], 2),
+            "p95_ms": round(percentile(timings, 95), 2),
             "max_ms": round(timings[-1], 2),
         }
     print(f"{'mode':10} {'queries':>8} {'p50 ms':>9} {'p95 ms':>9} {'max ms':>9}")

@@ -14,34 +14,19 @@ import datetime as dt
 import json
 import os
 import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import httpx
+from benchlib import rss_mib, start_server
 
 from indexer.archive import Article, iter_records
 from indexer.build import build_generation
 from indexer.embedder import load_embedder
 from indexer.settings import Settings, sample_archive_path
-
-
-def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def main() -> None:
@@ -54,16 +39,9 @@ def main() -> None:
         settings = dataclasses.replace(Settings.from_env(), index_dir=Path(tmp) / "index")
         embedder = load_embedder(settings, quiet=True)
         build_generation(settings, embedder, [sample_archive_path()])  # embeddings come from the cache
-        port = free_port()
         env = {**os.environ, "ARCHIVE_SEARCH_INDEX_DIR": str(settings.index_dir)}
         started = time.perf_counter()
-        server = subprocess.Popen(
-            [str(Path(sys.executable).parent / "archive-search"), "serve", "--port", str(port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        base = f"http://127.0.0.1:{port}"
+        server, base = start_server(env)
         rows = []
         try:
             while True:

@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 #: Results in the query's detected language get this much more weight (keyword: ×, semantic: +).
 KEYWORD_LANGUAGE_BOOST = 1.1
 SEMANTIC_LANGUAGE_BONUS = 0.01
+#: Hybrid: a keyword match covering at least this idf-weighted share of the query's terms counts fully;
+#: weaker matches count in proportion (docs/search.md; chosen on SciFact's training split).
+FULL_COVERAGE = 0.5
 #: Distinct query texts whose embeddings are kept (384 floats each: 2,048 take 3 MB).
 QUERY_VECTOR_CACHE = 2048
 
@@ -132,7 +135,9 @@ class Engine:
             if parsed.explicit:  # operators, phrases, fields: the user asked for exact matches
                 semantic_groups = {g: s for g, s in semantic_groups.items() if g in keyword_groups}
             # a group's keyword evidence strength: the coverage of its best-scoring keyword version
-            weights = {group: coverage.get(article, 1.0) for group, article in keyword_best.items()}
+            weights = {
+                group: min(1.0, coverage.get(article, 1.0) / FULL_COVERAGE) for group, article in keyword_best.items()
+            }
             fused = fuse(
                 keyword_groups, semantic_groups, self.settings.hybrid_fusion, self.settings.hybrid_alpha, weights
             )
@@ -291,7 +296,8 @@ class Engine:
         query_vector: npt.NDArray[np.float32] | None,
     ) -> dict[str, Any]:
         shown = self._display_version(group, request.languages, parsed.language)
-        return self._hit_document(group, shown, score, self._snippet(shown, parsed, shown in keyword, query_vector))
+        snippet = self._snippet(shown, parsed, shown in keyword, query_vector) if request.snippets else ""
+        return self._hit_document(group, shown, score, snippet)
 
     def _hit_document(self, group: str, shown: int, score: float, snippet: str) -> dict[str, Any]:
         return {**self.catalog.listing(group, shown), "score": round(score, 6), "snippet": snippet}

@@ -112,8 +112,11 @@ def throwaway_engine(settings: Settings, embedder: Embedder, articles: list[Arti
 
 
 def plain_request(text: str, mode: str, languages: tuple[str, ...] = (), size: int = RETRIEVED) -> SearchRequest:
-    """A request whose text is taken as plain words (no query syntax), cut to the length limit."""
-    return SearchRequest(q=text[:MAX_QUERY_CHARS], mode=mode, languages=languages, size=size, syntax=False)
+    """A request whose text is taken as plain words (no query syntax), cut to the length limit; the
+    hits carry no snippets (only the ranking is measured)."""
+    return SearchRequest(
+        q=text[:MAX_QUERY_CHARS], mode=mode, languages=languages, size=size, syntax=False, snippets=False
+    )
 
 
 def evaluate_collection(engine: Engine, collection: Collection, modes: Sequence[str]) -> dict[str, Any]:

@@ -52,6 +52,7 @@ class SearchRequest:
     tags: tuple[str, ...] = ()
     sort: str = "relevance"
     forgiving: bool = True  # False: no keyboard-layout correction (the text is searched as typed)
+    snippets: bool = True  # False: hits carry an empty snippet (evaluation needs only the ranking)
 
     @property
     def has_filters(self) -> bool:

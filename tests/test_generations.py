@@ -20,6 +20,7 @@ from indexer.generations import (
     read_manifest,
     write_manifest,
 )
+from indexer.passages import PASSAGE_VERSION
 from indexer.schema import SCHEMA_VERSION
 from indexer.settings import Settings
 
@@ -40,6 +41,7 @@ def test_manifest_describes_the_generation(
         "checksum": embedder.info.checksum,
         "query_prefix": "query: ",
         "passage_prefix": "passage: ",
+        "passage_precision": embedder.info.passage_precision,
     }
     counts = manifest["counts"]
     assert counts["articles"] == sample_index.articles == 48
@@ -165,10 +167,10 @@ def test_archive_without_valid_articles_publishes_nothing(settings: Settings, tm
 
 
 def test_passage_settings_recorded(settings: Settings) -> None:
-    custom = dataclasses.replace(settings, passage_min_tokens=10, passage_max_tokens=20)
+    custom = dataclasses.replace(settings, passage_max_tokens=20)
     report = build_generation(custom, FakeEmbedder(), [FIXTURES / "tiny.jsonl"])
     manifest = read_manifest(generations_dir(custom.index_dir) / str(report.generation))
-    assert manifest["passage_settings"] == {"min_tokens": 10, "max_tokens": 20}
+    assert manifest["passage_settings"] == {"version": PASSAGE_VERSION, "max_tokens": 20}
 
 
 def test_articles_with_empty_text_from_a_test_collection(settings: Settings) -> None:

@@ -1,4 +1,4 @@
-"""Passage splitting: sizes, order, title prefix, long paragraphs."""
+"""Passage splitting: sizes, even parts, order, title prefix, long paragraphs."""
 
 from __future__ import annotations
 
@@ -18,13 +18,34 @@ def words(n: int, tag: str = "w") -> str:
     return " ".join(f"{tag}{i}" for i in range(n))
 
 
-def test_paragraphs_grouped_up_to_max() -> None:
-    body = "\n\n".join(words(60, f"p{i}_") for i in range(5))  # 300 words
-    # room for a chunk: 200 - 2 (title) - 40 (a merged tail's reserve) = 158
-    passages = split_article(article(body), 80, 200)
-    assert [len(p.text.split("\n", 1)[1].split()) for p in passages] == [120, 180]
+def body_sizes(passages: Sequence[object]) -> list[int]:
+    return [len(p.text.split("\n", 1)[1].split()) for p in passages]  # type: ignore[attr-defined]
+
+
+def test_an_article_that_fits_is_one_passage() -> None:
+    body = "\n\n".join(words(60, f"p{i}_") for i in range(3))  # 180 words + a 2-word title
+    passages = split_article(article(body), 182)
+    assert body_sizes(passages) == [180]
+    assert passages[0].text.startswith("The Title\n")
+
+
+def test_a_longer_article_is_cut_into_even_parts_at_paragraphs() -> None:
+    body = "\n\n".join(words(60, f"p{i}_") for i in range(5))  # 300 words, room 198 a passage
+    passages = split_article(article(body), 200)
+    assert body_sizes(passages) == [120, 180]  # two parts of ~150: the middle paragraph's middle is at 150
     assert [p.ordinal for p in passages] == [0, 1]
     assert all(p.text.startswith("The Title\n") for p in passages)
+
+
+def test_no_short_tail() -> None:
+    assert chunk_units([words(150), words(20, "t")], 160) == [words(150), words(20, "t")]  # units decide
+    units = [words(30, f"u{i}_") for i in range(6)]  # 180 words, max 160: two parts of 90, not 150 + 30
+    assert [len(c.split()) for c in chunk_units(units, 160)] == [90, 90]
+
+
+def test_uneven_units_take_one_more_part_when_needed() -> None:
+    units = [words(50, "a"), words(100, "b"), words(50, "c")]  # 200, max 110: two parts of 100 cannot be made
+    assert chunk_units(units, 110) == units
 
 
 def test_long_paragraph_cut_at_sentences_and_hard_cut() -> None:
@@ -35,21 +56,17 @@ def test_long_paragraph_cut_at_sentences_and_hard_cut() -> None:
     assert split_units(" ".join(long), 160) == [" ".join(long[:160]), " ".join(long[160:320]), " ".join(long[320:])]
 
 
-def test_short_tail_merged() -> None:
-    assert chunk_units([words(150), words(20, "t")], 80, 160) == [words(150) + " " + words(20, "t")]
-
-
 def test_lede_included_and_short_article_is_one_passage() -> None:
-    passages = split_article(article("Short body.", lede="A lede."), 80, 160)
+    passages = split_article(article("Short body.", lede="A lede."), 160)
     assert [p.text for p in passages] == ["The Title\nA lede. Short body."]
 
 
 def test_every_word_kept_in_order() -> None:
     body = "\n\n".join(words(n, f"p{n}_") for n in (30, 200, 10, 90, 170, 5))
-    passages = split_article(article(body), 80, 160)
+    passages = split_article(article(body), 160)
     rejoined = " ".join(p.text.split("\n", 1)[1] for p in passages)
     assert rejoined.split() == body.split()
-    assert all(len(p.text.split()) <= 160 for p in passages)  # the title and a merged tail included
+    assert all(len(p.text.split()) <= 160 for p in passages)  # the title included
 
 
 def test_sizes_are_measured_by_the_given_length() -> None:
@@ -57,7 +74,7 @@ def test_sizes_are_measured_by_the_given_length() -> None:
         return [len(t) for t in texts]
 
     body = "\n\n".join(words(40, f"p{i}_") for i in range(6))
-    passages = split_article(article(body), 100, 400, characters)
+    passages = split_article(article(body), 400, characters)
     assert all(len(p.text) <= 400 for p in passages) and len(passages) > 3
     assert " ".join(p.text.split("\n", 1)[1] for p in passages).split() == body.split()
 
@@ -66,6 +83,6 @@ def test_real_tokenizer_keeps_every_passage_within_the_model_window(embedder: Em
     belarusian = "Беларускія аналітыкі лічаць, што санкцыі супраць калійнай галіны істотна паўплываюць на эканоміку. "
     body = "\n\n".join(belarusian * 9 for _ in range(6))
     long = Article(id="be", language="be", title="Санкцыі і эканоміка", body=body, published=dt.date(2024, 1, 1))
-    passages = split_article(long, 240, 480, embedder.count_tokens)
+    passages = split_article(long, 480, embedder.count_tokens)
     sizes = embedder.count_tokens([p.text for p in passages])
-    assert len(passages) >= 3 and max(sizes) <= 480 and min(sizes) >= 240
+    assert len(passages) >= 3 and max(sizes) <= 480 and min(sizes) >= 0.6 * max(sizes)  # even parts

@@ -177,7 +177,7 @@ def test_model_or_passage_change_forces_a_full_rebuild(settings: Settings) -> No
     other_model = FakeEmbedder(dimension=8)
     report = build_generation(settings, other_model, [TINY])
     assert report.full_reason == "model id 'fake:16' → 'fake:8'" and other_model.passages == 3
-    smaller = dataclasses.replace(settings, passage_max_tokens=40, passage_min_tokens=20)
+    smaller = dataclasses.replace(settings, passage_max_tokens=40)
     report = build_generation(smaller, FakeEmbedder(dimension=8), [TINY])
     assert report.full_reason is not None and report.full_reason.startswith("passage settings")
     forced = build_generation(smaller, FakeEmbedder(dimension=8), [TINY], full=True)

@@ -40,7 +40,8 @@ def test_environment_overrides() -> None:
     [
         ({"ARCHIVE_SEARCH_TORCH_THREADS": "two"}, "ARCHIVE_SEARCH_TORCH_THREADS: expected an integer"),
         ({"ARCHIVE_SEARCH_EMBED_BATCH_SIZE": "0"}, "ARCHIVE_SEARCH_EMBED_BATCH_SIZE: must be at least 1"),
-        ({"ARCHIVE_SEARCH_PASSAGE_MIN_TOKENS": "600"}, "ARCHIVE_SEARCH_PASSAGE_MIN_TOKENS: must not exceed"),
+        ({"ARCHIVE_SEARCH_PASSAGE_MAX_TOKENS": "0"}, "ARCHIVE_SEARCH_PASSAGE_MAX_TOKENS: must be at least 1"),
+        ({"ARCHIVE_SEARCH_EMBED_PRECISION": "int8"}, "ARCHIVE_SEARCH_EMBED_PRECISION: must be auto, bfloat16 or"),
         ({"ARCHIVE_SEARCH_INDEX_DIR": ""}, "ARCHIVE_SEARCH_INDEX_DIR: must not be empty"),
         ({"ARCHIVE_SEARCH_MODEL": " "}, "ARCHIVE_SEARCH_MODEL: must not be empty"),
         ({"ARCHIVE_SEARCH_HYBRID_FUSION": "max"}, "ARCHIVE_SEARCH_HYBRID_FUSION: must be rrf or convex"),
