@@ -31,12 +31,18 @@ NAME_VARIANTS: dict[str, tuple[str, ...]] = {
 }
 MAX_ENDING = 5
 
-_STEMS = sorted(((stem, name) for name, stems in NAME_VARIANTS.items() for stem in stems), key=lambda sn: -len(sn[0]))
+_PREFIX = 4  # every stem is longer: words are looked up by their first letters, not tried against all stems
+_STEMS_BY_PREFIX: dict[str, list[tuple[str, str]]] = {}
+for _stem, _name in sorted(
+    ((stem, name) for name, stems in NAME_VARIANTS.items() for stem in stems), key=lambda sn: -len(sn[0])
+):
+    assert len(_stem) > _PREFIX, _stem
+    _STEMS_BY_PREFIX.setdefault(_stem[:_PREFIX], []).append((_stem, _name))
 
 
 def name_variant(word: str) -> str | None:
     """The table's term for ``word`` (lowercased) when it is a spelling of a listed name, else None."""
-    for stem, name in _STEMS:
+    for stem, name in _STEMS_BY_PREFIX.get(word[:_PREFIX], ()):
         if word.startswith(stem):
             ending = word[len(stem) :]
             if len(ending) <= MAX_ENDING and not any(ch.isdigit() for ch in ending):

@@ -52,6 +52,19 @@ class Catalog:
             for key, ids in members.items()
         }
 
+        # facet columns: integer codes per article, so a result set's facets are counted with numpy
+        self.group_keys = list(self.groups)
+        self.group_number = {key: n for n, key in enumerate(self.group_keys)}
+        self.group_code = np.array([self.group_number[key] for key in self.group_of], dtype=np.int64)
+        self.language_code = np.array([LANGUAGES.index(a.language) for a in self.articles], dtype=np.int64)
+        self.year = self.published // 10_000
+        self.category_keys, self.category_code = np.unique(self.category, return_inverse=True)
+        self.category_labels: dict[str, str] = {}
+        for a in self.articles:
+            if a.category and a.category_label:
+                self.category_labels.setdefault(a.category.lower(), a.category_label)
+        self.has_people = np.array([bool(a.authors or a.tags) for a in self.articles], dtype=bool)
+
         self.docnum_article = np.full(generation.keyword.doc_count_all(), -1, dtype=np.int64)
         with generation.keyword.reader() as reader:
             for docnum, fields in reader.iter_docs():

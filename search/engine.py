@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -18,7 +20,7 @@ from indexer.settings import Settings
 from indexer.vector_index import limit_faiss_threads
 from search.catalog import Catalog, date_number
 from search.errors import InvalidParameter, NotFound
-from search.facets import candidates_by_group, facet_counts, group_dates
+from search.facets import candidate_array, facet_counts, group_dates
 from search.fusion import fuse, rank, rank_by_date
 from search.issues import issue_articles, issue_list
 from search.layout import meant_layout
@@ -53,6 +55,10 @@ class Engine:
         self.catalog = Catalog(generation)
         self._query_vectors: OrderedDict[str, npt.NDArray[np.float32]] = OrderedDict()
         self._vectors_lock = threading.Lock()
+        self._searchers: list[Any] = []  # idle Whoosh searchers, reused (each serves one thread at a time)
+        self._searchers_lock = threading.Lock()
+        self._closed = False
+        self.corrections: dict[tuple[str, str], str | None] = {}  # spelling corrections of this generation
 
     @classmethod
     def open(cls, settings: Settings, embedder: Embedder, generation_id: str | None = None) -> Engine:
@@ -84,7 +90,29 @@ class Engine:
     def generation_id(self) -> str:
         return self.generation.id
 
+    @contextlib.contextmanager
+    def searcher(self) -> Iterator[Any]:
+        """A Whoosh searcher for this thread's use: taken from the idle ones or opened, and given back
+        afterwards (opening one per request re-reads the segment's term files: ~1–4 ms a search)."""
+        with self._searchers_lock:
+            searcher = self._searchers.pop() if self._searchers else None
+        if searcher is None:
+            searcher = self.generation.keyword.searcher()
+        try:
+            yield searcher
+        finally:
+            with self._searchers_lock:
+                if self._closed:
+                    searcher.close()
+                else:
+                    self._searchers.append(searcher)
+
     def close(self) -> None:
+        with self._searchers_lock:
+            self._closed = True
+            idle, self._searchers = self._searchers, []
+        for searcher in idle:
+            searcher.close()
         self.generation.close()
 
     # ------------------------------------------------------------------ search
@@ -92,8 +120,8 @@ class Engine:
     def search(self, request: SearchRequest) -> dict[str, Any]:
         """The search response document (see the README's HTTP API and docs/api.md)."""
         started = time.perf_counter()
-        with self.generation.keyword.searcher() as searcher:
-            lexicon = Lexicon(searcher.reader(), self.catalog.docnum_language)
+        with self.searcher() as searcher:
+            lexicon = Lexicon(searcher.reader(), self.catalog.docnum_language, self.corrections)
             # forgiving search: a query typed in the wrong keyboard layout is searched as meant
             layout = meant_layout(request.q, lexicon.matches) if request.forgiving and request.syntax else None
             text = layout.text if layout else request.q
@@ -142,8 +170,8 @@ class Engine:
                 keyword_groups, semantic_groups, self.settings.hybrid_fusion, self.settings.hybrid_alpha, weights
             )
 
-        members = candidates_by_group(self.catalog, [*keyword, *semantic], fused)
-        ordered = rank_by_date(fused, group_dates(self.catalog, members)) if request.sort == "date" else rank(fused)
+        candidates = candidate_array(self.catalog, [*keyword, *semantic], fused)
+        ordered = rank_by_date(fused, group_dates(self.catalog, candidates)) if request.sort == "date" else rank(fused)
         start = (request.page - 1) * request.size
         hits = [
             self._hit(group, fused[group], request, parsed, keyword, query_vector)
@@ -160,7 +188,7 @@ class Engine:
             "page": request.page,
             "size": request.size,
             "hits": hits,
-            "facets": facet_counts(self.catalog, members, request.languages or (parsed.language,)),
+            "facets": facet_counts(self.catalog, candidates, request.languages or (parsed.language,)),
             "took_ms": round((time.perf_counter() - started) * 1000, 2),
         }
 

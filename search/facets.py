@@ -9,30 +9,40 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from indexer.archive import LANGUAGES
 from search.catalog import Catalog
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 FACETS = ("language", "category", "year", "author", "tag")
 #: Authors and tags list at most this many values, the most frequent (the counts are still over the whole set).
 MAX_VALUES = 30
 
 
-def candidates_by_group(catalog: Catalog, candidates: Iterable[int], groups: Iterable[str]) -> dict[str, list[int]]:
-    """The candidate articles of each result group (groups outside ``groups`` are left out)."""
-    wanted = set(groups)
-    members: dict[str, list[int]] = {group: [] for group in wanted}
-    for article in sorted(set(candidates)):
-        group = catalog.group_of[article]
-        if group in wanted:
-            members[group].append(article)
-    return members
+def candidate_array(catalog: Catalog, candidates: Iterable[int], groups: Iterable[str]) -> npt.NDArray[np.int64]:
+    """The distinct candidate articles of the result groups ``groups``, in article order."""
+    articles = np.unique(np.fromiter(candidates, dtype=np.int64))
+    wanted = np.zeros(len(catalog.group_keys), dtype=bool)
+    wanted[np.fromiter((catalog.group_number[g] for g in groups), dtype=np.int64)] = True
+    return articles[wanted[catalog.group_code[articles]]]
 
 
-def facet_counts(catalog: Catalog, members: dict[str, list[int]], preferred: Sequence[str] = ()) -> dict[str, Any]:
+def _groups_per_value(groups: npt.NDArray[np.int64], codes: npt.NDArray[np.int64], values: int) -> list[int]:
+    """For each value code 0..values-1: how many distinct groups have a candidate carrying it."""
+    if not len(groups):
+        return [0] * values
+    pairs = np.unique(groups * values + codes)
+    return [int(n) for n in np.bincount(pairs % values, minlength=values)]
+
+
+def facet_counts(catalog: Catalog, candidates: npt.NDArray[np.int64], preferred: Sequence[str] = ()) -> dict[str, Any]:
     """``{"language": {code: n}, "category": {key: {"label", "count"}}, "year": {"2024": n},
-    "author": {name: n}, "tag": {tag: n}}`` over every group in ``members``.
+    "author": {name: n}, "tag": {tag: n}}`` over the groups of ``candidates`` (``candidate_array``).
 
     Authors and tags are counted case-insensitively and shown as spelt in the ``preferred``
     languages' versions first, the ``MAX_VALUES`` most frequent only; years newest first, languages
@@ -41,43 +51,54 @@ def facet_counts(catalog: Catalog, members: dict[str, list[int]], preferred: Seq
     order: dict[str, int] = {}
     for lang in [*preferred, *LANGUAGES]:
         order.setdefault(lang, len(order))
-    languages: Counter[str] = Counter()
-    categories: Counter[str] = Counter()
-    years: Counter[str] = Counter()
-    authors: Counter[str] = Counter()
-    tags: Counter[str] = Counter()
-    labels: dict[str, str] = {}
-    spelling: dict[int, dict[str, str]] = {id(authors): {}, id(tags): {}}  # casefolded → first spelling
-    for articles in members.values():
-        docs = sorted((catalog.articles[a] for a in articles), key=lambda d: (order.get(d.language, 99), d.id))
-        languages.update({d.language for d in docs})
-        years.update({str(d.published.year) for d in docs})
-        group_categories = {d.category.lower() for d in docs if d.category}
-        categories.update(group_categories)
-        for doc in docs:
-            if doc.category and doc.category_label:
-                labels.setdefault(doc.category.lower(), doc.category_label)
-        for counter, values in ((authors, [d.authors for d in docs]), (tags, [d.tags for d in docs])):
-            seen: set[str] = set()
-            for names in values:
-                for name in names:
-                    key = name.casefold()
-                    spelling[id(counter)].setdefault(key, name)
-                    seen.add(key)
-            counter.update(seen)
+    groups = catalog.group_code[candidates]
+    languages = dict(zip(LANGUAGES, _groups_per_value(groups, catalog.language_code[candidates], len(LANGUAGES))))
+    years_of = catalog.year[candidates]
+    first_year = int(years_of.min()) if len(years_of) else 0
+    span = int(years_of.max()) - first_year + 1 if len(years_of) else 0
+    years = {str(first_year + y): n for y, n in enumerate(_groups_per_value(groups, years_of - first_year, span))}
+    keys = catalog.category_keys
+    categories = dict(zip(keys, _groups_per_value(groups, catalog.category_code[candidates], len(keys))))
+    categories.pop("", None)
+    authors, tags, spelling = _people(catalog, candidates[catalog.has_people[candidates]], order)
     return {
-        "language": {lang: languages[lang] for lang in sorted(languages, key=lambda x: order.get(x, 99))},
-        "category": {key: {"label": labels.get(key, key), "count": count} for key, count in _by_count(categories)},
-        "year": {year: years[year] for year in sorted(years, reverse=True)},
-        "author": {spelling[id(authors)][key]: count for key, count in _by_count(authors)[:MAX_VALUES]},
-        "tag": {spelling[id(tags)][key]: count for key, count in _by_count(tags)[:MAX_VALUES]},
+        "language": {lang: n for lang, n in sorted(languages.items(), key=lambda kv: order[kv[0]]) if n},
+        "category": {
+            str(key): {"label": catalog.category_labels.get(str(key), str(key)), "count": count}
+            for key, count in _by_count(Counter({k: n for k, n in categories.items() if n}))
+        },
+        "year": {year: years[year] for year in sorted(years, reverse=True) if years[year]},
+        "author": {spelling[key]: count for key, count in _by_count(authors)[:MAX_VALUES]},
+        "tag": {spelling[key]: count for key, count in _by_count(tags)[:MAX_VALUES]},
     }
+
+
+def _people(
+    catalog: Catalog, candidates: npt.NDArray[np.int64], order: dict[str, int]
+) -> tuple[Counter[str], Counter[str], dict[str, str]]:
+    """Author and tag counts (groups per casefolded name) and each name's spelling to show."""
+    docs = sorted((catalog.articles[a] for a in candidates), key=lambda d: (order.get(d.language, 99), d.id))
+    spelling: dict[str, str] = {}
+    seen: dict[str, tuple[set[str], set[str]]] = {}  # group → (authors, tags)
+    for doc in docs:
+        group_authors, group_tags = seen.setdefault(doc.group_key, (set(), set()))
+        for names, found in ((doc.authors, group_authors), (doc.tags, group_tags)):
+            for name in names:
+                key = name.casefold()
+                spelling.setdefault(key, name)
+                found.add(key)
+    authors: Counter[str] = Counter(key for group_authors, _ in seen.values() for key in group_authors)
+    tags: Counter[str] = Counter(key for _, group_tags in seen.values() for key in group_tags)
+    return authors, tags, spelling
 
 
 def _by_count(counter: Counter[str]) -> list[tuple[str, int]]:
     return sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
-def group_dates(catalog: Catalog, members: dict[str, list[int]]) -> dict[str, int]:
-    """Each group's publication date (yyyymmdd) for sorting by date: its newest candidate's."""
-    return {group: max(int(catalog.published[a]) for a in articles) for group, articles in members.items() if articles}
+def group_dates(catalog: Catalog, candidates: npt.NDArray[np.int64]) -> dict[str, int]:
+    """Each candidate group's publication date (yyyymmdd) for sorting by date: its newest candidate's."""
+    newest = np.zeros(len(catalog.group_keys), dtype=np.int64)
+    np.maximum.at(newest, catalog.group_code[candidates], catalog.published[candidates])
+    keys = catalog.group_keys
+    return {keys[g]: int(newest[g]) for g in np.unique(catalog.group_code[candidates])}

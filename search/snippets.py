@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Iterator
 from functools import cache
 from html import escape
 from typing import Any
 
+from whoosh.analysis.acore import Token
 from whoosh.highlight import ContextFragmenter, HtmlFormatter, highlight
 
-from indexer.analysis import language_analyzer
+from indexer.analysis import TOKEN_PATTERN, language_analyzer
 
 MAX_FRAGMENTS = 3
 FRAGMENT_CHARS = 200
@@ -17,6 +19,9 @@ PLAIN_CHARS = 300
 #: A semantic-only hit shows the start of its best passage when no query word occurs in it.
 PASSAGE_SNIPPET_CHARS = 400
 BETWEEN = " … "
+SURROUND_CHARS = 60
+#: Characters around a match that a fragment can reach (its size and context, with room to spare).
+CONTEXT_CHARS = 2 * (FRAGMENT_CHARS + SURROUND_CHARS)
 
 
 class MarkFormatter(HtmlFormatter):  # type: ignore[misc]
@@ -31,10 +36,75 @@ class MarkFormatter(HtmlFormatter):  # type: ignore[misc]
         return f"<mark>{self._text(get_text(text, token, replace))}</mark>"
 
 
+#: Distinct words whose analysis each language remembers (then it starts afresh).
+WORD_CACHE = 200_000
+
+
+class WordCachedAnalyzer:
+    """The language analyzer as the highlighter needs it, one word at a time with the result remembered.
+
+    Every filter of our analyzers works on one token at a time (``indexer/analysis.py``), so
+    analysing a word alone gives the term it gets inside any text; a search highlights ten bodies of
+    hundreds of words, most of which were seen before, and stemming each again dominated its time.
+    """
+
+    def __init__(self, language: str) -> None:
+        self._analyzer = language_analyzer(language)
+        self._terms: dict[str, tuple[str, bool]] = {}  # word → (term, stopped)
+        self._word = re.compile(TOKEN_PATTERN)
+
+    def term(self, word: str) -> tuple[str, bool]:
+        known = self._terms.get(word)
+        if known is None:
+            tokens = [(t.text, t.stopped) for t in self._analyzer(word, removestops=False)]
+            known = tokens[0] if len(tokens) == 1 else (word.lower(), True)
+            if len(self._terms) >= WORD_CACHE:
+                self._terms.clear()
+            self._terms[word] = known
+        return known
+
+    def tokens(self, text: str) -> list[tuple[int, int, str]]:
+        """(start, end, term) of every word of ``text``; a stop word's term is the empty string."""
+        result = []
+        for match in self._word.finditer(text):
+            term, stopped = self.term(match.group())
+            result.append((*match.span(), "" if stopped else term))
+        return result
+
+
+def _replay(tokens: list[tuple[int, int, str]]) -> Any:
+    """An "analyzer" for Whoosh's highlighter that yields already analysed tokens."""
+
+    def analyzer(_text: str, **_options: Any) -> Iterator[Token]:
+        token = Token(positions=False, chars=True, removestops=False, mode="query")
+        for token.startchar, token.endchar, token.text in tokens:
+            token.boost = 1.0
+            yield token
+
+    return analyzer
+
+
+def _near_matches(tokens: list[tuple[int, int, str]], terms: frozenset[str]) -> list[tuple[int, int, str]]:
+    """The tokens within ``CONTEXT_CHARS`` of a matched one (none when nothing matches): no fragment
+    reaches further, so the highlighter need not walk the rest of a long body."""
+    keep = bytearray(len(tokens))
+    for i, (start, end, term) in enumerate(tokens):
+        if term in terms:
+            j = i
+            while j >= 0 and tokens[j][0] >= start - CONTEXT_CHARS:
+                keep[j] = 1
+                j -= 1
+            j = i + 1
+            while j < len(tokens) and tokens[j][1] <= end + CONTEXT_CHARS:
+                keep[j] = 1
+                j += 1
+    return [t for t, k in zip(tokens, keep, strict=True) if k]
+
+
 @cache
-def _analyzer(language: str) -> Any:
-    """One analyzer per language, built on first use (they hold stemming caches)."""
-    return language_analyzer(language)
+def _analyzer(language: str) -> WordCachedAnalyzer:
+    """One analyzer per language, built on first use."""
+    return WordCachedAnalyzer(language)
 
 
 def highlight_fragments(text: str, terms: Iterable[str], language: str, top: int = MAX_FRAGMENTS) -> str:
@@ -45,8 +115,11 @@ def highlight_fragments(text: str, terms: Iterable[str], language: str, top: int
     terms = frozenset(terms)
     if not terms or not text:
         return ""
-    fragmenter = ContextFragmenter(maxchars=FRAGMENT_CHARS, surround=60, charlimit=None)
-    result: str = highlight(text, terms, _analyzer(language), fragmenter, MarkFormatter(), top=top)
+    near = _near_matches(_analyzer(language).tokens(text), terms)
+    if not near:
+        return ""
+    fragmenter = ContextFragmenter(maxchars=FRAGMENT_CHARS, surround=SURROUND_CHARS, charlimit=None)
+    result: str = highlight(text, terms, _replay(near), fragmenter, MarkFormatter(), top=top)
     return " ".join(result.split())  # fragments may span paragraph breaks
 
 

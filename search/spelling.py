@@ -28,15 +28,26 @@ def _analyzer(language: str) -> Any:
     return language_analyzer(language)
 
 
+#: Corrections an engine remembers before it starts afresh.
+MAX_REMEMBERED = 50_000
+
+
 class Lexicon:
     """The words of one opened keyword index, unstemmed, with the languages of the articles holding them.
 
     Built per request over that request's reader (Whoosh readers are not shared between threads).
     """
 
-    def __init__(self, reader: Any, docnum_language: npt.NDArray[np.str_]) -> None:
+    def __init__(
+        self,
+        reader: Any,
+        docnum_language: npt.NDArray[np.str_],
+        corrections: dict[tuple[str, str], str | None] | None = None,
+    ) -> None:
         self.reader = reader
         self.docnum_language = docnum_language
+        #: (word, language) → correction, kept by the engine across requests (same index, same answer).
+        self.corrections = corrections if corrections is not None else {}
 
     def known(self, word: str) -> bool:
         """Whether ``word`` (analysed: lowercased, folded) occurs anywhere in the archive."""
@@ -64,7 +75,15 @@ class Lexicon:
 
     def correction(self, word: str, language: str) -> str | None:
         """The most frequent known word within the smallest edit distance of ``word``, preferring
-        words used in ``language``; None when there is none."""
+        words used in ``language``; None when there is none (remembered in ``corrections``)."""
+        key = (word, language)
+        if key not in self.corrections:
+            if len(self.corrections) >= MAX_REMEMBERED:
+                self.corrections.clear()
+            self.corrections[key] = self._correction(word, language)
+        return self.corrections[key]
+
+    def _correction(self, word: str, language: str) -> str | None:
         longest = MAX_DISTANCE if len(word) >= LONG_WORD_CHARS else 1
         for distance in range(1, longest + 1):
             candidates = [c for c in self._within(word, distance) if c != word]
