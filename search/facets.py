@@ -52,13 +52,14 @@ def facet_counts(catalog: Catalog, candidates: npt.NDArray[np.int64], preferred:
     for lang in [*preferred, *LANGUAGES]:
         order.setdefault(lang, len(order))
     groups = catalog.group_code[candidates]
-    languages = dict(zip(LANGUAGES, _groups_per_value(groups, catalog.language_code[candidates], len(LANGUAGES))))
+    language_counts = _groups_per_value(groups, catalog.language_code[candidates], len(LANGUAGES))
+    languages = dict(zip(LANGUAGES, language_counts, strict=True))
     years_of = catalog.year[candidates]
     first_year = int(years_of.min()) if len(years_of) else 0
     span = int(years_of.max()) - first_year + 1 if len(years_of) else 0
     years = {str(first_year + y): n for y, n in enumerate(_groups_per_value(groups, years_of - first_year, span))}
     keys = catalog.category_keys
-    categories = dict(zip(keys, _groups_per_value(groups, catalog.category_code[candidates], len(keys))))
+    categories = dict(zip(keys, _groups_per_value(groups, catalog.category_code[candidates], len(keys)), strict=True))
     categories.pop("", None)
     authors, tags, spelling = _people(catalog, candidates[catalog.has_people[candidates]], order)
     return {
