@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from whoosh import query as wq
 
+from indexer.archive import LANGUAGES
 from indexer.embedder import Embedder
 from indexer.generations import Generation, open_generation
 from indexer.languages import detect_language
@@ -39,10 +40,6 @@ SEMANTIC_LANGUAGE_BONUS = 0.01
 FULL_COVERAGE = 0.5
 #: Distinct query texts whose embeddings are kept (384 floats each: 2,048 take 3 MB).
 QUERY_VECTOR_CACHE = 2048
-
-
-def _text(term: str | bytes) -> str:
-    return term.decode("utf-8") if isinstance(term, bytes) else term
 
 
 class Engine:
@@ -219,25 +216,30 @@ class Engine:
                 )
             )
         docnum_article = self.catalog.docnum_article
-        results = searcher.search(
-            parsed.whoosh, limit=None, filter=wq.And(parts) if parts else None, terms=with_coverage
-        )
-        scores = {int(docnum_article[docnum]): float(score) for score, docnum in results.top_n}
+        results = searcher.search(parsed.whoosh, limit=None, filter=wq.And(parts) if parts else None)
+        docnums = np.fromiter((docnum for _score, docnum in results.top_n), dtype=np.int64, count=len(results.top_n))
+        articles = docnum_article[docnums]
+        scores = dict(zip(articles.tolist(), (float(score) for score, _docnum in results.top_n), strict=True))
         if not with_coverage:
             return scores, {}
-        weights = {
-            language: {t: searcher.idf(text_field("text", language), t) for t in terms}
-            for language, terms in parsed.terms.items()
-        }
-        coverage = {}
-        for hit in results:
-            article = int(docnum_article[hit.docnum])
-            language = self.catalog.articles[article].language
-            idf = weights.get(language, {})
-            matched = {_text(term) for fieldname, term in hit.matched_terms() if fieldname.endswith(language)}
-            total = sum(idf.values())
-            coverage[article] = sum(w for t, w in idf.items() if t in matched) / total if total else 1.0
-        return scores, coverage
+        return scores, dict(zip(articles.tolist(), self._coverage(searcher, parsed, docnums).tolist(), strict=True))
+
+    def _coverage(self, searcher: Any, parsed: ParsedQuery, docnums: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+        """For each matched document: the idf-weighted share of the query's terms (in the document's
+        language) that it contains, from the terms' postings (one array pass per term)."""
+        reader = searcher.reader()
+        matched_idf = np.zeros(self.catalog.docnum_article.shape[0], dtype=np.float64)
+        total_idf = np.zeros(len(LANGUAGES), dtype=np.float64)
+        for language, terms in parsed.terms.items():
+            field = text_field("text", language)
+            for term in terms:
+                total_idf[LANGUAGES.index(language)] += searcher.idf(field, term)
+                if (field, term) in reader:
+                    ids = np.fromiter(reader.postings(field, term).all_ids(), dtype=np.int64)
+                    matched_idf[ids] += searcher.idf(field, term)
+        totals = total_idf[self.catalog.language_code[self.catalog.docnum_article[docnums]]]
+        safe = np.where(totals > 0, totals, 1.0)
+        return np.where(totals > 0, matched_idf[docnums] / safe, 1.0)
 
     def _semantic(self, query_vector: npt.NDArray[np.float32], mask: npt.NDArray[np.bool_] | None) -> dict[int, float]:
         """Articles of the top passages (``SEMANTIC_CANDIDATES``) by cosine, each scored by its best passage."""

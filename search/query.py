@@ -33,6 +33,9 @@ _CATEGORY_CLAUSE = re.compile(r"\bcategory:(\"[^\"]*\"|\S+)")
 # A hyphen or slash inside a word ("2-point", "EU/US") joins two words; left in, the parser reads
 # "-point" as an exclusion.
 _INTRA_WORD = re.compile(r"(?<=\w)[-/](?=\w)")
+# Anything the query syntax could read (operators, fields, groups, ranges, boosts, quotes, a quote
+# mark at a word's edge); text without any of it is parsed the fast way, as plain words.
+_SYNTAX = re.compile(r"[\"():\[\]{}^*~]|(^|\W)'|'(\W|$)|(^|\s)(AND|OR|NOT|ANDNOT|ANDMAYBE)(\s|$)|(^|\s)[-+]\w")
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,9 +270,10 @@ def parse_query(text: str, schema: Any, *, syntax: bool = True) -> ParsedQuery:
 
     Anything the parser cannot make sense of falls back to the plain analysed words (never an error).
     ``category:`` clauses are taken out and applied as a filter (AND), in every mode.
-    With ``syntax=False`` the text is only words: no operators, fields or phrases.
+    With ``syntax=False`` the text is only words: no operators, fields or phrases; text without any
+    syntax character or operator is read that way too (Whoosh's parser costs milliseconds).
     """
-    if not syntax:
+    if not syntax or not _SYNTAX.search(text):  # plain words: the same query, without the parser's cost
         plain = {language: _plain_query(text, language) for language in LANGUAGES}
         return ParsedQuery(
             text=text,

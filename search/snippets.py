@@ -63,12 +63,32 @@ class WordCachedAnalyzer:
             self._terms[word] = known
         return known
 
-    def tokens(self, text: str) -> list[tuple[int, int, str]]:
-        """(start, end, term) of every word of ``text``; a stop word's term is the empty string."""
+    def near_matches(self, text: str, terms: frozenset[str]) -> list[tuple[int, int, str]]:
+        """(start, end, term) of the words of ``text`` within ``CONTEXT_CHARS`` of a word whose term is
+        in ``terms`` (a stop word's term is ""); none when nothing matches. No fragment reaches
+        further, so the highlighter need not walk the rest of a long body."""
+        words = self._word.findall(text)
+        known = {word: self.term(word) for word in set(words)}
+        hits = {word for word, (term, stopped) in known.items() if term in terms and not stopped}
+        if not hits:
+            return []
+        spans = [m.span() for m in self._word.finditer(text)]
+        keep = bytearray(len(spans))
+        for i, word in enumerate(words):
+            if word in hits:
+                start, end = spans[i]
+                j = i
+                while j >= 0 and spans[j][0] >= start - CONTEXT_CHARS:
+                    keep[j] = 1
+                    j -= 1
+                j = i + 1
+                while j < len(spans) and spans[j][1] <= end + CONTEXT_CHARS:
+                    keep[j] = 1
+                    j += 1
         result = []
-        for match in self._word.finditer(text):
-            term, stopped = self.term(match.group())
-            result.append((*match.span(), "" if stopped else term))
+        for i in (i for i, k in enumerate(keep) if k):
+            term, stopped = known[words[i]]
+            result.append((*spans[i], "" if stopped else term))
         return result
 
 
@@ -82,23 +102,6 @@ def _replay(tokens: list[tuple[int, int, str]]) -> Any:
             yield token
 
     return analyzer
-
-
-def _near_matches(tokens: list[tuple[int, int, str]], terms: frozenset[str]) -> list[tuple[int, int, str]]:
-    """The tokens within ``CONTEXT_CHARS`` of a matched one (none when nothing matches): no fragment
-    reaches further, so the highlighter need not walk the rest of a long body."""
-    keep = bytearray(len(tokens))
-    for i, (start, end, term) in enumerate(tokens):
-        if term in terms:
-            j = i
-            while j >= 0 and tokens[j][0] >= start - CONTEXT_CHARS:
-                keep[j] = 1
-                j -= 1
-            j = i + 1
-            while j < len(tokens) and tokens[j][1] <= end + CONTEXT_CHARS:
-                keep[j] = 1
-                j += 1
-    return [t for t, k in zip(tokens, keep, strict=True) if k]
 
 
 @cache
@@ -115,7 +118,7 @@ def highlight_fragments(text: str, terms: Iterable[str], language: str, top: int
     terms = frozenset(terms)
     if not terms or not text:
         return ""
-    near = _near_matches(_analyzer(language).tokens(text), terms)
+    near = _analyzer(language).near_matches(text, terms)
     if not near:
         return ""
     fragmenter = ContextFragmenter(maxchars=FRAGMENT_CHARS, surround=SURROUND_CHARS, charlimit=None)
