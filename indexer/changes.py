@@ -31,7 +31,7 @@ def model_record(info: ModelInfo) -> dict[str, Any]:
         "checksum": info.checksum,
         "query_prefix": info.query_prefix,
         "passage_prefix": info.passage_prefix,
-        "passage_precision": info.passage_precision,
+        "precision": info.precision,
     }
 
 

@@ -29,8 +29,8 @@ class ModelInfo:
     checksum: str
     query_prefix: str
     passage_prefix: str
-    #: ``float32`` or ``bfloat16``: the arithmetic of bulk passage embedding (queries are always float32).
-    passage_precision: str = "float32"
+    #: ``float32`` or ``bfloat16``: the arithmetic the model runs in (passages and queries alike).
+    precision: str = "float32"
 
 
 class Embedder(Protocol):
@@ -94,31 +94,23 @@ class SentenceTransformerEmbedder:
             checksum=_weights_checksum(self._model),
             query_prefix=settings.query_prefix,
             passage_prefix=settings.passage_prefix,
-            passage_precision=passage_precision(settings.embed_precision),
+            precision=resolve_precision(settings.embed_precision),
         )
-        self._passage_model: Any = None  # the bfloat16 copy, made on the first bulk embedding
+        if self._info.precision == "bfloat16":  # after the checksum, which identifies the float32 weights
+            import torch
+
+            self._model.to(torch.bfloat16)
 
     @property
     def info(self) -> ModelInfo:
         return self._info
 
-    def _passage_encoder(self) -> Any:
-        """The model bulk embedding runs: a bfloat16 copy where ``passage_precision`` says so."""
-        if self._info.passage_precision == "float32":
-            return self._model
-        if self._passage_model is None:
-            import copy
-
-            import torch
-
-            self._passage_model = copy.deepcopy(self._model).to(torch.bfloat16)
-        return self._passage_model
-
     def _encode(self, texts: Sequence[str], model: Any = None) -> npt.NDArray[np.float32]:
+        """L2-normalised float32 vectors of ``texts`` (by ``model``, default this embedder's)."""
         import torch
 
         with torch.inference_mode():
-            vectors = (model or self._model).encode(
+            vectors = (model if model is not None else self._model).encode(
                 list(texts),
                 batch_size=self._batch_size,
                 convert_to_numpy=True,
@@ -133,16 +125,14 @@ class SentenceTransformerEmbedder:
     def embed_passages(
         self, texts: Sequence[str], progress: Callable[[int], None] | None = None
     ) -> npt.NDArray[np.float32]:
-        """Embed passages in length-sorted chunks (similar lengths pad less) at ``passage_precision``,
-        reporting progress."""
+        """Embed passages in length-sorted chunks (similar lengths pad less), reporting progress."""
         prefix = self._info.passage_prefix
-        model = self._passage_encoder()
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         out = np.empty((len(texts), self._info.dimension), dtype=np.float32)
         step = self._batch_size * 4
         for start in range(0, len(order), step):
             rows = order[start : start + step]
-            out[rows] = self._encode([prefix + texts[i] for i in rows], model)
+            out[rows] = self._encode([prefix + texts[i] for i in rows])
             if progress is not None:
                 progress(len(rows))
         return out
@@ -197,7 +187,7 @@ class FakeEmbedder:
         return count_words(texts)
 
 
-def passage_precision(setting: str) -> str:
+def resolve_precision(setting: str) -> str:
     """``EMBED_PRECISION`` resolved: ``auto`` is bfloat16 where the CPU computes it natively
     (AVX512-BF16 or AMX, as oneDNN reports), float32 elsewhere."""
     if setting != "auto":

@@ -28,7 +28,7 @@ def cache_file(directory: Path, info: ModelInfo) -> Path:
     """One SQLite file per model (id, weights checksum, dimension, precision): another model never sees
     its vectors."""
     slug = re.sub(r"[^A-Za-z0-9._-]+", "_", info.id).strip("_")[:80] or "model"
-    precision = "" if info.passage_precision == "float32" else f"-{info.passage_precision}"
+    precision = "" if info.precision == "float32" else f"-{info.precision}"
     return directory / f"{slug}-{info.checksum}-{info.dimension}{precision}.sqlite"
 
 

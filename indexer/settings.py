@@ -71,8 +71,8 @@ class Settings:
     torch_threads: int = _setting(2, "Threads torch may use for the model.")
     embed_precision: str = _setting(
         "auto",
-        "Arithmetic of bulk passage embedding: `bfloat16` (about 2× faster, cosine ≥ 0.99 to float32), `float32`, "
-        "or `auto` (bfloat16 where the CPU has native bfloat16, else float32). Queries are always float32.",
+        "Arithmetic of the embedding model: `bfloat16` (about 2× faster indexing on CPUs with native bfloat16, "
+        "cosine ≥ 0.9999 to float32), `float32`, or `auto` (bfloat16 where the CPU has it natively, else float32).",
     )
     semantic_candidates: int = _setting(
         200, "Passages the semantic retriever takes (their articles form the semantic candidate set)."

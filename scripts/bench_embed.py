@@ -68,7 +68,7 @@ def main() -> None:
         "articles": len(articles),
         "passages": len(texts),
         "median_tokens": statistics.median(tokens),
-        "precision": embedder.info.passage_precision,
+        "precision": embedder.info.precision,
         "plain_passages_per_second": round(len(texts) / plain_s, 2),
         "ours_passages_per_second": round(len(texts) / ours_s, 2),
         "ratio": round(plain_s / ours_s, 2),

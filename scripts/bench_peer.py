@@ -168,7 +168,7 @@ def build_ours(args: argparse.Namespace) -> dict[str, Any]:
         "passages": report["passages"],
         "embedded_passages": report["embedded_passages"],  # all of them: the cache starts empty
         "embedding_seconds": report["embedding_seconds"],
-        "passage_precision": embedder.info.passage_precision,
+        "precision": embedder.info.precision,
         "build_peak_mib": memory()["peak_mib"],
     }
 
@@ -451,7 +451,7 @@ def table(doc: dict[str, Any], threads: int) -> None:
     print(f"torch threads {doc['torch_threads']}; load average before/after {doc['load_average']}")
     print(f"txtai: faiss {txtai['faiss_index']}, prefix check {txtai['prefix_check']}")
     print(
-        f"ours: {ours['passages']} passages embedded at {ours['passage_precision']}; "
+        f"ours: {ours['passages']} passages embedded at {ours['precision']}; "
         f"txtai semantic = hybrid index with weights=1.0 (its BM25 pass still runs)"
     )
 

@@ -41,7 +41,7 @@ def test_manifest_describes_the_generation(
         "checksum": embedder.info.checksum,
         "query_prefix": "query: ",
         "passage_prefix": "passage: ",
-        "passage_precision": embedder.info.passage_precision,
+        "precision": embedder.info.precision,
     }
     counts = manifest["counts"]
     assert counts["articles"] == sample_index.articles == 48
