@@ -121,6 +121,8 @@ def main() -> None:
     parser.add_argument("--modes", default="keyword,hybrid", help=f"comma-separated, of {', '.join(MODES)}")
     parser.add_argument("--clients", default="1,8", help="comma-separated concurrent connections per phase")
     parser.add_argument("--json", action="store_true", help="print only the JSON document")
+    parser.add_argument("--plot", type=Path, help="write a latency-vs-load plot (PNG) here, e.g. docs/performance.png")
+    parser.add_argument("--write", type=Path, help="also write the JSON document to this file")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install wrk (scripts/bench_serve does it as root)")
@@ -178,7 +180,42 @@ def main() -> None:
                     f"{p['p95_ms']:8.2f} {p['p99_ms']:8.2f} {p['errors']:6d}"
                 )
         print(f"ready after {doc['seconds_to_ready']} s; RSS {doc['rss_mib']} MiB")
+    if args.plot:
+        plot(load, args.plot)
+    if args.write:
+        args.write.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
     print(json.dumps(doc))
+
+
+def plot(load: dict[str, list[dict[str, Any]]], path: Path) -> None:
+    """Latency (p50 and p95) and throughput against concurrent clients, one line per mode."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, (latency, throughput) = plt.subplots(1, 2, figsize=(10, 4))
+    for mode, phases in load.items():
+        clients = [p["clients"] for p in phases]
+        (line,) = latency.plot(clients, [p["p50_ms"] for p in phases], marker="o", label=f"{mode} p50")
+        latency.plot(
+            clients,
+            [p["p95_ms"] for p in phases],
+            marker="s",
+            linestyle="--",
+            color=line.get_color(),
+            label=f"{mode} p95",
+        )
+        throughput.plot(clients, [p["qps"] for p in phases], marker="o", color=line.get_color(), label=mode)
+    latency.set(xlabel="concurrent clients", ylabel="latency, ms", title="latency under load", yscale="log")
+    throughput.set(xlabel="concurrent clients", ylabel="queries/s", title="throughput")
+    for axes in (latency, throughput):
+        axes.set_xscale("log", base=2)
+        axes.grid(True, alpha=0.3)
+        axes.legend(fontsize=8)
+    figure.suptitle("archive-search serve, reuters.jsonl (19 k articles), 300 mixed EN/RU/BE queries, wrk")
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
 
 
 if __name__ == "__main__":

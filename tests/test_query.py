@@ -77,3 +77,26 @@ def test_question_marks_and_hyphens_are_plain_punctuation() -> None:
     assert parse_query("the 2-point conversion", schema).terms["en"] == {"2", "point", "convers"}
     assert "point" in semantic_text("the 2-point conversion")
     assert parse_query("sanctions -russia", schema).terms["en"] == {"sanction"}
+
+
+@pytest.mark.parametrize(
+    ("text", "plain"),
+    [
+        ("sanctions against Belarus", True),
+        ("Ukraine's grain, 2-point plan?", True),
+        ("санкцыі супраць калію", True),
+        ('"potash transit"', False),
+        ("sanctions -Russia", False),
+        ("potash OR oil", False),
+        ("title:potash", False),
+        ("(potash oil)", False),
+        ("'potash' oil", False),
+    ],
+)
+def test_text_without_syntax_is_read_as_the_plain_words(text: str, plain: bool) -> None:
+    schema = build_schema()
+    parsed = parse_query(text, schema)
+    as_words = parse_query(text, schema, syntax=False)
+    assert (parsed.whoosh == as_words.whoosh) is plain
+    if plain:
+        assert parsed.terms == as_words.terms and not parsed.explicit
