@@ -19,6 +19,33 @@ def date_number(day: dt.date) -> int:
     return day.year * 10000 + day.month * 100 + day.day
 
 
+class NameColumn:
+    """Authors or tags as (article, name code) pairs, names compared case-insensitively, each with
+    its first spelling per language (articles in id order)."""
+
+    def __init__(self, rows: list[tuple[int, str, str, tuple[str, ...]]]) -> None:
+        code: dict[str, int] = {}
+        self.spellings: list[dict[str, str]] = []  # code → language → spelling
+        articles, codes = [], []
+        for article, language, _id, names in sorted(rows, key=lambda r: r[2]):
+            for name in names:
+                key = name.casefold()
+                if key not in code:
+                    code[key] = len(code)
+                    self.spellings.append({})
+                self.spellings[code[key]].setdefault(language, name)
+                articles.append(article)
+                codes.append(code[key])
+        self.article = np.array(articles, dtype=np.int64)
+        self.code = np.array(codes, dtype=np.int64)
+        self.keys = list(code)
+
+    def spelling(self, code: int, languages: list[str]) -> str:
+        """How the name is shown: as spelt in the first of ``languages`` that has it."""
+        by_language = self.spellings[code]
+        return next((by_language[lang] for lang in languages if lang in by_language), self.keys[code])
+
+
 class Catalog:
     """Everything the query side needs about articles, held in memory and read-only after loading.
 
@@ -63,7 +90,8 @@ class Catalog:
         for a in self.articles:
             if a.category and a.category_label:
                 self.category_labels.setdefault(a.category.lower(), a.category_label)
-        self.has_people = np.array([bool(a.authors or a.tags) for a in self.articles], dtype=bool)
+        self.author_facet = NameColumn([(i, a.language, a.id, a.authors) for i, a in enumerate(self.articles)])
+        self.tag_facet = NameColumn([(i, a.language, a.id, a.tags) for i, a in enumerate(self.articles)])
 
         self.docnum_article = np.full(generation.keyword.doc_count_all(), -1, dtype=np.int64)
         with generation.keyword.reader() as reader:

@@ -16,9 +16,10 @@ from indexer.archive import LANGUAGES
 from indexer.embedder import Embedder
 from indexer.generations import Generation, open_generation
 from indexer.languages import detect_language
-from indexer.schema import text_field
+from indexer.schema import TEXT_PARTS, text_field
 from indexer.settings import Settings
 from indexer.vector_index import limit_faiss_threads
+from search.bm25 import PostingsScorer
 from search.catalog import Catalog, date_number
 from search.errors import InvalidParameter, NotFound
 from search.facets import candidate_array, facet_counts, group_dates
@@ -56,6 +57,7 @@ class Engine:
         self._searchers_lock = threading.Lock()
         self._closed = False
         self.corrections: dict[tuple[str, str], str | None] = {}  # spelling corrections of this generation
+        self.bm25 = PostingsScorer(len(self.catalog.docnum_article), self.catalog.docnum_article >= 0)
 
     @classmethod
     def open(cls, settings: Settings, embedder: Embedder, generation_id: str | None = None) -> Engine:
@@ -67,6 +69,8 @@ class Engine:
     def warm_up(self) -> None:
         """Load the lazily built parts (language detector, stemmer tables) before the first user query."""
         parse_query("warm up прагрэў прогрев", self.generation.keyword.schema)
+        with self.searcher() as searcher:
+            self.bm25.warm_up(searcher, [text_field(part, lang) for lang in LANGUAGES for part in TEXT_PARTS])
 
     def query_vector(self, text: str) -> npt.NDArray[np.float32]:
         """The query's embedding; the last ``QUERY_VECTOR_CACHE`` distinct texts are remembered
@@ -138,10 +142,8 @@ class Engine:
             coverage: dict[int, float] = {}
             if request.mode in ("keyword", "hybrid"):
                 keyword, coverage = self._keyword(
-                    searcher, parsed, request, categories, with_coverage=request.mode == "hybrid"
+                    searcher, parsed, request, categories, mask, with_coverage=request.mode == "hybrid"
                 )
-        if mask is not None and (request.authors or request.tags):  # not expressible in the Whoosh filter
-            keyword = {article: score for article, score in keyword.items() if mask[article]}
         semantic: dict[int, float] = {}
         query_vector = None
         if request.mode in ("semantic", "hybrid") and parsed.semantic_text:
@@ -195,13 +197,35 @@ class Engine:
         parsed: ParsedQuery,
         request: SearchRequest,
         categories: tuple[str, ...] | None,
+        mask: npt.NDArray[np.bool_] | None,
         *,
         with_coverage: bool = False,
     ) -> tuple[dict[int, float], dict[int, float]]:
-        """Every matching article's BM25F score (filters applied inside Whoosh), and with
-        ``with_coverage`` the idf-weighted share of the query's terms each one matched."""
+        """Every matching article's BM25F score (filters applied), and with ``with_coverage`` the
+        idf-weighted share of the query's terms each one matched. Plain words are scored with numpy
+        (``search/bm25.py``, the same numbers), anything else by Whoosh."""
         if categories is None:
             return {}, {}
+        docnum_article = self.catalog.docnum_article
+        allowed = None if mask is None else mask[np.maximum(docnum_article, 0)]
+        fast = self.bm25.scores(searcher, parsed.whoosh, allowed)
+        if fast is not None:
+            docnums, values = fast
+        else:
+            docnums, values = self._whoosh_keyword(searcher, parsed, request, categories)
+            if allowed is not None:  # authors and tags are not expressible in the Whoosh filter
+                keep = allowed[docnums]
+                docnums, values = docnums[keep], values[keep]
+        articles = docnum_article[docnums]
+        scores = dict(zip(articles.tolist(), values.tolist(), strict=True))
+        if not with_coverage:
+            return scores, {}
+        return scores, dict(zip(articles.tolist(), self._coverage(searcher, parsed, docnums).tolist(), strict=True))
+
+    def _whoosh_keyword(
+        self, searcher: Any, parsed: ParsedQuery, request: SearchRequest, categories: tuple[str, ...]
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+        """(docnums, scores) from Whoosh's own search, with the language, category and date filters."""
         parts: list[Any] = []
         if request.languages:
             parts.append(wq.Or([wq.Term("language", lang) for lang in request.languages]))
@@ -215,14 +239,10 @@ class Engine:
                     date_number(request.until) if request.until else None,
                 )
             )
-        docnum_article = self.catalog.docnum_article
         results = searcher.search(parsed.whoosh, limit=None, filter=wq.And(parts) if parts else None)
         docnums = np.fromiter((docnum for _score, docnum in results.top_n), dtype=np.int64, count=len(results.top_n))
-        articles = docnum_article[docnums]
-        scores = dict(zip(articles.tolist(), (float(score) for score, _docnum in results.top_n), strict=True))
-        if not with_coverage:
-            return scores, {}
-        return scores, dict(zip(articles.tolist(), self._coverage(searcher, parsed, docnums).tolist(), strict=True))
+        values = np.fromiter((score for score, _docnum in results.top_n), dtype=np.float64, count=len(results.top_n))
+        return docnums, values
 
     def _coverage(self, searcher: Any, parsed: ParsedQuery, docnums: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
         """For each matched document: the idf-weighted share of the query's terms (in the document's

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from indexer.archive import LANGUAGES
-from search.catalog import Catalog
+from search.catalog import Catalog, NameColumn
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -61,7 +61,13 @@ def facet_counts(catalog: Catalog, candidates: npt.NDArray[np.int64], preferred:
     keys = catalog.category_keys
     categories = dict(zip(keys, _groups_per_value(groups, catalog.category_code[candidates], len(keys)), strict=True))
     categories.pop("", None)
-    authors, tags, spelling = _people(catalog, candidates[catalog.has_people[candidates]], order)
+    in_set = np.zeros(len(catalog.articles), dtype=bool)
+    in_set[candidates] = True
+    languages_in_order = sorted(order, key=lambda lang: order[lang])
+    people = {
+        name: _names(catalog, column, in_set, languages_in_order)
+        for name, column in (("author", catalog.author_facet), ("tag", catalog.tag_facet))
+    }
     return {
         "language": {lang: n for lang, n in sorted(languages.items(), key=lambda kv: order[kv[0]]) if n},
         "category": {
@@ -69,28 +75,20 @@ def facet_counts(catalog: Catalog, candidates: npt.NDArray[np.int64], preferred:
             for key, count in _by_count(Counter({k: n for k, n in categories.items() if n}))
         },
         "year": {year: years[year] for year in sorted(years, reverse=True) if years[year]},
-        "author": {spelling[key]: count for key, count in _by_count(authors)[:MAX_VALUES]},
-        "tag": {spelling[key]: count for key, count in _by_count(tags)[:MAX_VALUES]},
+        **people,
     }
 
 
-def _people(
-    catalog: Catalog, candidates: npt.NDArray[np.int64], order: dict[str, int]
-) -> tuple[Counter[str], Counter[str], dict[str, str]]:
-    """Author and tag counts (groups per casefolded name) and each name's spelling to show."""
-    docs = sorted((catalog.articles[a] for a in candidates), key=lambda d: (order.get(d.language, 99), d.id))
-    spelling: dict[str, str] = {}
-    seen: dict[str, tuple[set[str], set[str]]] = {}  # group → (authors, tags)
-    for doc in docs:
-        group_authors, group_tags = seen.setdefault(doc.group_key, (set(), set()))
-        for names, found in ((doc.authors, group_authors), (doc.tags, group_tags)):
-            for name in names:
-                key = name.casefold()
-                spelling.setdefault(key, name)
-                found.add(key)
-    authors: Counter[str] = Counter(key for group_authors, _ in seen.values() for key in group_authors)
-    tags: Counter[str] = Counter(key for _, group_tags in seen.values() for key in group_tags)
-    return authors, tags, spelling
+def _names(catalog: Catalog, column: NameColumn, in_set: npt.NDArray[np.bool_], languages: list[str]) -> dict[str, int]:
+    """The ``MAX_VALUES`` most frequent names of a result set: how many groups carry each."""
+    chosen = in_set[column.article]
+    if not chosen.any():
+        return {}
+    groups = catalog.group_code[column.article[chosen]]
+    names = len(column.keys)
+    counts = _groups_per_value(groups, column.code[chosen], names)
+    ranked = sorted((-n, column.keys[code], code) for code, n in enumerate(counts) if n)[:MAX_VALUES]
+    return {column.spelling(code, languages): -negative for negative, _key, code in ranked}
 
 
 def _by_count(counter: Counter[str]) -> list[tuple[str, int]]:
