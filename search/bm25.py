@@ -119,6 +119,15 @@ class PostingsScorer:
         docnums = np.flatnonzero(keep)
         return docnums, total[docnums]
 
+    def term_docnums(self, searcher: Any, field: str, text: str) -> npt.NDArray[np.int64]:
+        """The docnums (deleted ones included) whose ``field`` holds ``text``, from the cached postings."""
+        parts = []
+        for segment, (leaf_searcher, offset) in enumerate(searcher.leaf_searchers()):
+            reader = leaf_searcher.reader()
+            if (field, text) in reader:
+                parts.append(self._postings_of(segment, reader, Leaf(field, text))[0] + offset)
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
     def _postings_of(
         self, segment: int, reader: Any, leaf: Leaf
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:

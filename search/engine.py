@@ -22,7 +22,7 @@ from indexer.vector_index import limit_faiss_threads
 from search.bm25 import PostingsScorer
 from search.catalog import Catalog, date_number
 from search.errors import InvalidParameter, NotFound
-from search.facets import candidate_array, facet_counts, group_dates
+from search.facets import facet_counts, group_dates
 from search.fusion import fuse, rank, rank_by_date
 from search.issues import issue_articles, issue_list
 from search.layout import meant_layout
@@ -39,6 +39,11 @@ SEMANTIC_LANGUAGE_BONUS = 0.01
 #: Hybrid: a keyword match covering at least this idf-weighted share of the query's terms counts fully;
 #: weaker matches count in proportion (docs/search.md; chosen on SciFact's training split).
 FULL_COVERAGE = 0.5
+#: Keyword matches ranked per query: the best this many articles by score (the rest count in the
+#: total and facets), enough for the best version of every group on pages up to RANKED_GROUPS; a
+#: later page, or date order, ranks them all.
+RANKED_ARTICLES = 3000
+RANKED_GROUPS = 1000
 #: Distinct query texts whose embeddings are kept (384 floats each: 2,048 take 3 MB).
 QUERY_VECTOR_CACHE = 2048
 
@@ -138,11 +143,18 @@ class Engine:
             mask = self.catalog.allowed(
                 request.languages, categories, request.since, request.until, request.authors, request.tags
             )
-            keyword: dict[int, float] = {}
+            matched = np.zeros(0, dtype=np.int64)  # every keyword match (articles): the result set
+            keyword: dict[int, float] = {}  # the ones ranked (all, or the best RANKED_ARTICLES)
             coverage: dict[int, float] = {}
             if request.mode in ("keyword", "hybrid"):
-                keyword, coverage = self._keyword(
-                    searcher, parsed, request, categories, mask, with_coverage=request.mode == "hybrid"
+                matched, keyword, coverage = self._keyword(
+                    searcher,
+                    parsed,
+                    request,
+                    categories,
+                    mask,
+                    with_coverage=request.mode == "hybrid",
+                    rank_all=request.sort == "date" or request.page * request.size > RANKED_GROUPS,
                 )
         semantic: dict[int, float] = {}
         query_vector = None
@@ -169,7 +181,7 @@ class Engine:
                 keyword_groups, semantic_groups, self.settings.hybrid_fusion, self.settings.hybrid_alpha, weights
             )
 
-        candidates = candidate_array(self.catalog, [*keyword, *semantic], fused)
+        candidates, total = self._result_set(matched, semantic, fused)
         ordered = rank_by_date(fused, group_dates(self.catalog, candidates)) if request.sort == "date" else rank(fused)
         start = (request.page - 1) * request.size
         hits = [
@@ -183,7 +195,7 @@ class Engine:
             "mode": request.mode,
             "sort": request.sort,
             "generation": self.generation_id,
-            "total": len(ordered),
+            "total": total,
             "page": request.page,
             "size": request.size,
             "hits": hits,
@@ -200,12 +212,15 @@ class Engine:
         mask: npt.NDArray[np.bool_] | None,
         *,
         with_coverage: bool = False,
-    ) -> tuple[dict[int, float], dict[int, float]]:
-        """Every matching article's BM25F score (filters applied), and with ``with_coverage`` the
-        idf-weighted share of the query's terms each one matched. Plain words are scored with numpy
-        (``search/bm25.py``, the same numbers), anything else by Whoosh."""
+        rank_all: bool = False,
+    ) -> tuple[npt.NDArray[np.int64], dict[int, float], dict[int, float]]:
+        """Every matching article (filters applied); the BM25F scores of those to rank — all of them
+        with ``rank_all``, else the best ``RANKED_ARTICLES`` (language boost included), which hold the
+        best version of every group a page up to ``RANKED_GROUPS`` can show; and with
+        ``with_coverage`` the idf-weighted share of the query's terms each ranked one matched.
+        Plain words are scored with numpy (``search/bm25.py``, the same numbers), the rest by Whoosh."""
         if categories is None:
-            return {}, {}
+            return np.zeros(0, dtype=np.int64), {}, {}
         docnum_article = self.catalog.docnum_article
         allowed = None if mask is None else mask[np.maximum(docnum_article, 0)]
         fast = self.bm25.scores(searcher, parsed.whoosh, allowed)
@@ -216,11 +231,28 @@ class Engine:
             if allowed is not None:  # authors and tags are not expressible in the Whoosh filter
                 keep = allowed[docnums]
                 docnums, values = docnums[keep], values[keep]
-        articles = docnum_article[docnums]
-        scores = dict(zip(articles.tolist(), values.tolist(), strict=True))
+        matched = docnum_article[docnums]
+        if not rank_all and len(docnums) > RANKED_ARTICLES:
+            boosted = np.where(self.catalog.language[matched] == parsed.language, KEYWORD_LANGUAGE_BOOST, 1.0) * values
+            best = np.argpartition(-boosted, RANKED_ARTICLES)[:RANKED_ARTICLES]
+            docnums, values = docnums[best], values[best]
+        articles = docnum_article[docnums].tolist()
+        scores = dict(zip(articles, values.tolist(), strict=True))
         if not with_coverage:
-            return scores, {}
-        return scores, dict(zip(articles.tolist(), self._coverage(searcher, parsed, docnums).tolist(), strict=True))
+            return matched, scores, {}
+        return matched, scores, dict(zip(articles, self._coverage(searcher, parsed, docnums).tolist(), strict=True))
+
+    def _result_set(
+        self, matched: npt.NDArray[np.int64], semantic: dict[int, float], fused: dict[str, float]
+    ) -> tuple[npt.NDArray[np.int64], int]:
+        """The candidate articles of the result (every keyword match, and the semantic candidates of
+        the groups kept) and the number of result groups."""
+        catalog = self.catalog
+        in_result = np.zeros(len(catalog.group_keys), dtype=bool)
+        in_result[catalog.group_code[matched]] = True
+        in_result[np.fromiter((catalog.group_number[g] for g in fused), dtype=np.int64, count=len(fused))] = True
+        articles = np.unique(np.concatenate([matched, np.fromiter(semantic, dtype=np.int64, count=len(semantic))]))
+        return articles[in_result[catalog.group_code[articles]]], int(in_result.sum())
 
     def _whoosh_keyword(
         self, searcher: Any, parsed: ParsedQuery, request: SearchRequest, categories: tuple[str, ...]
@@ -247,16 +279,14 @@ class Engine:
     def _coverage(self, searcher: Any, parsed: ParsedQuery, docnums: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
         """For each matched document: the idf-weighted share of the query's terms (in the document's
         language) that it contains, from the terms' postings (one array pass per term)."""
-        reader = searcher.reader()
         matched_idf = np.zeros(self.catalog.docnum_article.shape[0], dtype=np.float64)
         total_idf = np.zeros(len(LANGUAGES), dtype=np.float64)
         for language, terms in parsed.terms.items():
             field = text_field("text", language)
             for term in terms:
-                total_idf[LANGUAGES.index(language)] += searcher.idf(field, term)
-                if (field, term) in reader:
-                    ids = np.fromiter(reader.postings(field, term).all_ids(), dtype=np.int64)
-                    matched_idf[ids] += searcher.idf(field, term)
+                idf = searcher.idf(field, term)
+                total_idf[LANGUAGES.index(language)] += idf
+                matched_idf[self.bm25.term_docnums(searcher, field, term)] += idf
         totals = total_idf[self.catalog.language_code[self.catalog.docnum_article[docnums]]]
         safe = np.where(totals > 0, totals, 1.0)
         return np.where(totals > 0, matched_idf[docnums] / safe, 1.0)

@@ -8,7 +8,7 @@ results the user gets by adding that value as a filter.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -22,14 +22,6 @@ if TYPE_CHECKING:
 FACETS = ("language", "category", "year", "author", "tag")
 #: Authors and tags list at most this many values, the most frequent (the counts are still over the whole set).
 MAX_VALUES = 30
-
-
-def candidate_array(catalog: Catalog, candidates: Iterable[int], groups: Iterable[str]) -> npt.NDArray[np.int64]:
-    """The distinct candidate articles of the result groups ``groups``, in article order."""
-    articles = np.unique(np.fromiter(candidates, dtype=np.int64))
-    wanted = np.zeros(len(catalog.group_keys), dtype=bool)
-    wanted[np.fromiter((catalog.group_number[g] for g in groups), dtype=np.int64)] = True
-    return articles[wanted[catalog.group_code[articles]]]
 
 
 def _groups_per_value(groups: npt.NDArray[np.int64], codes: npt.NDArray[np.int64], values: int) -> list[int]:
