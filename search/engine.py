@@ -46,6 +46,8 @@ RANKED_ARTICLES = 3000
 RANKED_GROUPS = 1000
 #: Distinct query texts whose embeddings are kept (384 floats each: 2,048 take 3 MB).
 QUERY_VECTOR_CACHE = 2048
+#: Whoosh searchers an engine keeps (and searches it runs at once; more requests wait for one).
+MAX_SEARCHERS = 2
 
 
 class Engine:
@@ -60,6 +62,7 @@ class Engine:
         self._vectors_lock = threading.Lock()
         self._searchers: list[Any] = []  # idle Whoosh searchers, reused (each serves one thread at a time)
         self._searchers_lock = threading.Lock()
+        self._searcher_slots = threading.BoundedSemaphore(MAX_SEARCHERS)
         self._closed = False
         self.corrections: dict[tuple[str, str], str | None] = {}  # spelling corrections of this generation
         self.bm25 = PostingsScorer(len(self.catalog.docnum_article), self.catalog.docnum_article >= 0)
@@ -99,19 +102,22 @@ class Engine:
     @contextlib.contextmanager
     def searcher(self) -> Iterator[Any]:
         """A Whoosh searcher for this thread's use: taken from the idle ones or opened, and given back
-        afterwards (opening one per request re-reads the segment's term files: ~1–4 ms a search)."""
-        with self._searchers_lock:
-            searcher = self._searchers.pop() if self._searchers else None
-        if searcher is None:
-            searcher = self.generation.keyword.searcher()
-        try:
-            yield searcher
-        finally:
+        afterwards (opening one per request re-reads the segment's term files: ~1–4 ms a search). At
+        most ``MAX_SEARCHERS`` are open: each holds tens of MB of caches, and on 2 cores more
+        searches at once only queue for the CPU anyway."""
+        with self._searcher_slots:
             with self._searchers_lock:
-                if self._closed:
-                    searcher.close()
-                else:
-                    self._searchers.append(searcher)
+                searcher = self._searchers.pop() if self._searchers else None
+            if searcher is None:
+                searcher = self.generation.keyword.searcher()
+            try:
+                yield searcher
+            finally:
+                with self._searchers_lock:
+                    if self._closed:
+                        searcher.close()
+                    else:
+                        self._searchers.append(searcher)
 
     def close(self) -> None:
         with self._searchers_lock:
