@@ -185,10 +185,10 @@ Passage size moves the number by less than 0.01 either way, and bfloat16 against
 keyword and semantic scores (`docs/search.md`): convex α 0.4–0.5 with 100–1,000 candidates per
 side all land at 0.733–0.739 on *train* and 0.719–0.726 on test; RRF is lower (0.712 test). The
 keyword weight by coverage, which cross-language queries need (NTREX), cost 0.019 on test and was
-changed to saturate at half the query's idf mass (0.707 → 0.719 test, 0.726 → 0.734 train).
+changed to saturate at half the query's idf mass (0.707 → 0.718 test, 0.726 → 0.734 train).
 
 **NTREX hybrid top-1 (target 0.95).** A title is a short query; the target version's passages are
-title + body. Semantic alone reaches 0.85–0.87 and hybrid cannot do much better, since keyword
+title + body. Semantic alone reaches 0.85–0.87 and hybrid (0.837–0.870) cannot do much better, since keyword
 evidence across languages is weak by nature. An experiment embedding titles alone as extra
 passages reached 0.943–0.976 on all six pairs but made descriptive (non-title) Belarusian queries
 find the wrong story in the test suite, so it was not adopted; a title vector with a discount
