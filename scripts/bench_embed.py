@@ -3,7 +3,8 @@
 The passages are those `reindex` makes from a slice of an archive (default: 300 articles of
 reuters.jsonl from article 3,000 on). Both sides embed the same passage texts with the same prefix:
 
-- plain: ``model.encode(texts, batch_size=32, normalize_embeddings=True)`` on the float32 model;
+- plain: ``model.encode(texts, batch_size=32, normalize_embeddings=True)`` on the model as
+  sentence-transformers loads it (float32), a second copy;
 - ours: ``Embedder.embed_passages`` as `reindex` calls it (no cache), at ``EMBED_PRECISION``.
 
 They alternate for ``--rounds`` rounds (after one warm-up of each), so machine noise hits both;
@@ -23,7 +24,7 @@ import numpy as np
 from benchlib import DATA
 
 from indexer.archive import Article, read_archive
-from indexer.embedder import SentenceTransformerEmbedder, load_embedder
+from indexer.embedder import SentenceTransformerEmbedder, load_embedder, resolve_model
 from indexer.passages import split_article
 from indexer.settings import Settings
 
@@ -46,7 +47,9 @@ def main() -> None:
     texts = [p.text for a in articles for p in split_article(a, settings.passage_max_tokens, embedder.count_tokens)]
     prefixed = [embedder.info.passage_prefix + t for t in texts]
     tokens = embedder.count_tokens(texts)
-    model = embedder._model
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(resolve_model(settings, quiet=True)[0], device="cpu")  # float32, as loaded
 
     def plain() -> np.ndarray:
         return np.asarray(model.encode(prefixed, batch_size=32, normalize_embeddings=True), dtype=np.float32)
