@@ -71,7 +71,7 @@ class Settings:
     torch_threads: int = _setting(2, "Threads torch may use for the model.")
     embed_precision: str = _setting(
         "auto",
-        "Arithmetic of the embedding model: `bfloat16` (about 2× faster indexing on CPUs with native bfloat16, "
+        "Arithmetic of the embedding model: `bfloat16` (about 1.8× faster indexing on CPUs with native bfloat16, "
         "cosine ≥ 0.9999 to float32), `float32`, or `auto` (bfloat16 where the CPU has it natively, else float32).",
     )
     semantic_candidates: int = _setting(
