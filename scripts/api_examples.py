@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import shlex
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import httpx
+from benchlib import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "docs" / "api.md"
@@ -121,13 +121,6 @@ EXAMPLES: list[tuple[str, str, list[str]]] = [
         ["$BASE/openapi.json"],
     ),
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def pretty(raw: str, *, with_headers: bool, shorten: bool) -> str:

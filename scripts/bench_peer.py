@@ -54,7 +54,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from benchlib import DATA, percentile, queries, rss_mib
+from benchlib import DATA, peak_rss_mib, percentile, queries, rss_mib
 
 DEFAULT_ARCHIVE = DATA / "bbc.jsonl"
 MODES = ("keyword", "hybrid", "semantic")
@@ -70,11 +70,7 @@ Search = Callable[[str], list[str]]
 
 def memory() -> dict[str, float]:
     """This process's resident and peak resident memory, MiB."""
-    peak = float("nan")
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            peak = int(line.split()[1]) / 1024
-    return {"rss_mib": round(rss_mib(os.getpid()), 1), "peak_mib": round(peak, 1)}
+    return {"rss_mib": round(rss_mib(os.getpid()), 1), "peak_mib": round(peak_rss_mib(os.getpid()), 1)}
 
 
 def latency(timings: Sequence[float]) -> dict[str, float]:

@@ -30,16 +30,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from benchlib import DATA, ROOT, percentile, queries, rss_mib, start_server
+from benchlib import DATA, ROOT, peak_rss_mib, percentile, queries, rss_mib, start_server
 
 MODES = ("keyword", "hybrid", "semantic")
-
-
-def peak_rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def build(archive: Path, env: dict[str, str], log: Any) -> dict[str, Any]:

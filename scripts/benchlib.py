@@ -46,12 +46,21 @@ def free_port() -> int:
         return port
 
 
-def rss_mib(pid: int) -> float:
-    """Resident memory of a process, MiB (Linux /proc)."""
+def _status_mib(pid: int, field: str) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def rss_mib(pid: int) -> float:
+    """Resident memory of a process, MiB (Linux /proc)."""
+    return _status_mib(pid, "VmRSS")
+
+
+def peak_rss_mib(pid: int) -> float:
+    """The most resident memory a process has had, MiB (Linux /proc, VmHWM)."""
+    return _status_mib(pid, "VmHWM")
 
 
 def percentile(values: Sequence[float], p: float) -> float:

@@ -2,7 +2,7 @@
 
 Sets (from ../shared/data): SciFact (en), XQuAD-en, XQuAD-ru (BEIR, test splits), NTREX (translation
 pairs), plus the Belarusian stemmer's effect on NTREX. Hybrid's alpha is tuned on SciFact's *train*
-split only; test numbers are reported. Slow: SciFact alone embeds ~10k passages.
+split only; test numbers are reported. Slow on a cold cache: SciFact alone embeds ~6k passages.
 """
 
 from __future__ import annotations

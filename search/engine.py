@@ -224,7 +224,7 @@ class Engine:
         with ``rank_all``, else the best ``RANKED_ARTICLES`` (language boost included), which hold the
         best version of every group a page up to ``RANKED_GROUPS`` can show; and with
         ``with_coverage`` the idf-weighted share of the query's terms each ranked one matched.
-        Plain words are scored with numpy (``search/bm25.py``, the same numbers), the rest by Whoosh."""
+        Plain words are scored with numpy (``search/bm25.py``, Whoosh's formulas), the rest by Whoosh."""
         if categories is None:
             return np.zeros(0, dtype=np.int64), {}, {}
         docnum_article = self.catalog.docnum_article

@@ -34,7 +34,8 @@ def _groups_per_value(groups: npt.NDArray[np.int64], codes: npt.NDArray[np.int64
 
 def facet_counts(catalog: Catalog, candidates: npt.NDArray[np.int64], preferred: Sequence[str] = ()) -> dict[str, Any]:
     """``{"language": {code: n}, "category": {key: {"label", "count"}}, "year": {"2024": n},
-    "author": {name: n}, "tag": {tag: n}}`` over the groups of ``candidates`` (``candidate_array``).
+    "author": {name: n}, "tag": {tag: n}}`` over the groups of ``candidates`` (distinct article
+    indexes, as ``Engine._result_set`` gives them).
 
     Authors and tags are counted case-insensitively and shown as spelt in the ``preferred``
     languages' versions first, the ``MAX_VALUES`` most frequent only; years newest first, languages

@@ -77,11 +77,13 @@ class Lexicon:
         """The most frequent known word within the smallest edit distance of ``word``, preferring
         words used in ``language``; None when there is none (remembered in ``corrections``)."""
         key = (word, language)
-        if key not in self.corrections:
-            if len(self.corrections) >= MAX_REMEMBERED:
-                self.corrections.clear()
-            self.corrections[key] = self._correction(word, language)
-        return self.corrections[key]
+        if key in self.corrections:
+            return self.corrections[key]
+        found = self._correction(word, language)
+        if len(self.corrections) >= MAX_REMEMBERED:
+            self.corrections.clear()
+        self.corrections[key] = found
+        return found
 
     def _correction(self, word: str, language: str) -> str | None:
         longest = MAX_DISTANCE if len(word) >= LONG_WORD_CHARS else 1
