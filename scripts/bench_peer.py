@@ -7,7 +7,7 @@ in one subprocess and served from disk in another, one after the other (never si
 build time, serving memory and latency is that engine's alone:
 
 * ours: ``build_from_articles`` into a fresh index directory with a fresh, empty embedding cache (so
-  everything is embedded, as on a new machine); then ``Engine.open`` and ``engine.search(make_request(...))``
+  everything is embedded, as on a new machine); then ``Engine.open`` and ``engine.search(search_request(...))``
   per mode, the full response (grouping, facets, snippets) as the HTTP API builds it. Passages are
   embedded at ``EMBED_PRECISION`` (``auto``: bfloat16 where the CPU has it; the JSON says which).
 * txtai: ``Embeddings(hybrid=True, content=True, ...)`` over (id, title + lede + body), truncated by the
@@ -194,7 +194,7 @@ class CountingEmbedder:
 def serve_ours(args: argparse.Namespace, texts: list[str]) -> dict[str, Any]:
     from indexer.embedder import load_embedder
     from search.engine import Engine
-    from search.query import make_request
+    from search.requests import search_request
 
     settings = our_settings(args.workdir)
     embedder = CountingEmbedder(load_embedder(settings, quiet=True))
@@ -203,7 +203,7 @@ def serve_ours(args: argparse.Namespace, texts: list[str]) -> dict[str, Any]:
     loaded = memory()
 
     def searcher(mode: str) -> Search:
-        return lambda text: [hit["id"] for hit in engine.search(make_request(text, mode))["hits"]]
+        return lambda text: [hit["id"] for hit in engine.search(search_request({"q": text, "mode": mode}))["hits"]]
 
     # the engine remembers recent query vectors: emptied before each cold and concurrent phase
     forget = engine._query_vectors.clear

@@ -21,7 +21,7 @@ from indexer.errors import GenerationError
 from indexer.generations import open_generation
 from indexer.settings import Settings
 from search.engine import Engine
-from search.query import MODES, make_request
+from search.requests import MODES, search_request
 
 SOURCES = [DATA / "bbc.jsonl", DATA / "ntrex.jsonl"]
 
@@ -40,11 +40,11 @@ def main() -> None:
     results = {}
     for mode in MODES:
         for text in texts[:10]:  # warm-up, not measured
-            engine.search(make_request(text, mode))
+            engine.search(search_request({"q": text, "mode": mode}))
         timings = []
         for text in texts:
             started = time.perf_counter()
-            engine.search(make_request(text, mode))
+            engine.search(search_request({"q": text, "mode": mode}))
             timings.append((time.perf_counter() - started) * 1000)
         timings.sort()
         results[mode] = {
@@ -60,7 +60,7 @@ def main() -> None:
         json.dumps(
             {
                 "index": str(settings.index_dir),
-                "articles": len(engine.catalog.articles),
+                "articles": engine.article_count,
                 "passages": len(engine.catalog.passages),
                 "modes": results,
             }

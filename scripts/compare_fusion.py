@@ -9,7 +9,6 @@ default HYBRID_FUSION was chosen (docs/search.md).
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 from pathlib import Path
 
@@ -31,8 +30,7 @@ def main() -> None:
         with throwaway_engine(base, embedder, collection.articles) as engine:
             print(f"{folder} ({len(collection.articles)} docs, {len(collection.qrels)} queries)")
             for mode, method, alpha in VARIANTS:
-                engine.settings = dataclasses.replace(engine.settings, hybrid_fusion=method, hybrid_alpha=alpha)
-                ndcg = evaluate_collection(engine, collection, (mode,))[mode]["ndcg@10"]
+                ndcg = evaluate_collection(engine, collection, (mode,), method, alpha)[mode]["ndcg@10"]
                 label = mode if mode != "hybrid" else f"hybrid {method}" + (f" a={alpha}" if method == "convex" else "")
                 print(f"  {label:24} nDCG@10 {ndcg:.4f}", flush=True)
 

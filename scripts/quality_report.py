@@ -7,7 +7,6 @@ split only; test numbers are reported. Slow on a cold cache: SciFact alone embed
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import sys
 import time
@@ -74,10 +73,9 @@ def beir_results(settings: Settings, embedder: Any) -> dict[str, Any]:
                 train = load_beir(folder, "train", language)
                 tuning = {}
                 for alpha in ALPHAS:
-                    engine.settings = dataclasses.replace(engine.settings, hybrid_fusion="convex", hybrid_alpha=alpha)
-                    tuning[f"convex {alpha}"] = evaluate_collection(engine, train, ("hybrid",))["hybrid"]["ndcg@10"]
-                engine.settings = dataclasses.replace(engine.settings, hybrid_fusion="rrf")
-                tuning["rrf"] = evaluate_collection(engine, train, ("hybrid",))["hybrid"]["ndcg@10"]
+                    convex = evaluate_collection(engine, train, ("hybrid",), "convex", alpha)
+                    tuning[f"convex {alpha}"] = convex["hybrid"]["ndcg@10"]
+                tuning["rrf"] = evaluate_collection(engine, train, ("hybrid",), "rrf")["hybrid"]["ndcg@10"]
                 entry["train_tuning_ndcg@10"] = tuning
         entry["wall_seconds"] = round(time.perf_counter() - started, 1)
         results[name] = entry

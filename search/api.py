@@ -4,7 +4,6 @@ in the threadpool)."""
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import hmac
 import json
 from typing import Any
@@ -14,20 +13,22 @@ from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from indexer.archive import LANGUAGES
 from search.engine import Engine
 from search.errors import InvalidParameter, TextTooLong, Unauthorized
+from search.limits import MAX_BODY_BYTES, MAX_RELATED_TEXT_CHARS
 from search.live import LiveEngine
-from search.query import (
-    MAX_RELATED_TEXT_CHARS,
-    RelatedTextRequest,
+from search.requests import (
+    ISSUE_PARAMS,
+    RELATED_PARAMS,
+    RELATED_TEXT_PARAMS,
+    SEARCH_PARAMS,
     SearchRequest,
-    make_related_text_request,
-    make_request,
+    issue_language,
+    query_values,
+    related_request,
+    related_text_request,
+    search_request,
 )
-
-#: Largest request body read for ``POST /api/related`` (20,000 characters, JSON-escaped, fit easily).
-MAX_BODY_BYTES = 16 * MAX_RELATED_TEXT_CHARS
 
 
 def engine_in_use(request: Request) -> contextlib.AbstractContextManager[Engine]:
@@ -56,7 +57,7 @@ async def ready(request: Request) -> JSONResponse:
             {
                 "status": "ready",
                 "generation": engine.generation_id,
-                "articles": len(engine.catalog.articles),
+                "articles": engine.article_count,
                 "model": engine.embedder.info.id,
                 "refused": request.app.state.reloader.refused,
             }
@@ -66,31 +67,13 @@ async def ready(request: Request) -> JSONResponse:
 def search_request_from(params: QueryParams) -> SearchRequest:
     """The validated search request of a query string (``lang``, ``category``, ``author`` and ``tag``
     may repeat; ``as_typed=1`` turns off the keyboard-layout correction)."""
-    request = make_request(
-        params.get("q"),
-        params.get("mode"),
-        params.getlist("lang"),
-        params.getlist("category"),
-        params.get("since"),
-        params.get("until"),
-        params.get("page"),
-        params.get("size"),
-        params.getlist("author"),
-        params.getlist("tag"),
-        params.get("sort"),
-    )
-    as_typed = params.get("as_typed", "")
-    if as_typed not in ("", "0", "1", "true", "false"):
-        raise InvalidParameter("as_typed", f"must be 1 or 0, got {as_typed!r}")
-    if as_typed in ("1", "true"):
-        request = dataclasses.replace(request, forgiving=False)
-    return request
+    return search_request(query_values(params.multi_items(), SEARCH_PARAMS))
 
 
 async def search(request: Request) -> JSONResponse:
-    search_request = search_request_from(request.query_params)
+    wanted = search_request_from(request.query_params)
     with engine_in_use(request) as engine:
-        return JSONResponse(await run_in_threadpool(engine.search, search_request))
+        return JSONResponse(await run_in_threadpool(engine.search, wanted))
 
 
 async def article(request: Request) -> JSONResponse:
@@ -99,17 +82,10 @@ async def article(request: Request) -> JSONResponse:
 
 
 async def related(request: Request) -> JSONResponse:
-    params = request.query_params
-    limit_text = params.get("limit", "10")
-    try:
-        limit = int(limit_text)
-    except ValueError:
-        raise InvalidParameter("limit", f"must be a whole number, got {limit_text!r}") from None
+    params = query_values(request.query_params.multi_items(), RELATED_PARAMS)
+    wanted = related_request(request.path_params["article_id"], params)
     with engine_in_use(request) as engine:
-        doc = await run_in_threadpool(
-            engine.related, request.path_params["article_id"], limit, params.get("scope", "past")
-        )
-    return JSONResponse(doc)
+        return JSONResponse(await run_in_threadpool(engine.related, wanted))
 
 
 async def related_body(request: Request) -> dict[str, Any]:
@@ -126,37 +102,20 @@ async def related_body(request: Request) -> dict[str, Any]:
     except UnicodeDecodeError:
         raise InvalidParameter("body", "must be UTF-8") from None
     if content_type == "application/x-www-form-urlencoded":
-        form = QueryParams(text)
-        return {
-            "text": form.get("text"),
-            "limit": form.get("limit") or None,
-            "since": form.get("since") or None,
-            "until": form.get("until") or None,
-            "lang": form.getlist("lang"),
-        }
+        return query_values(QueryParams(text).multi_items(), RELATED_TEXT_PARAMS)
     try:
         document = json.loads(text)
     except ValueError:
         raise InvalidParameter("body", 'must be a JSON object, e.g. {"text": "..."}') from None
     if not isinstance(document, dict):
         raise InvalidParameter("body", 'must be a JSON object, e.g. {"text": "..."}')
-    unknown = sorted(set(document) - {"text", "limit", "since", "until", "lang"})
-    if unknown:
-        raise InvalidParameter(unknown[0], "is not a known field (text, limit, since, until, lang)")
     return document
 
 
-def related_text_request_from(body: dict[str, Any]) -> RelatedTextRequest:
-    """The validated request of a ``POST /api/related`` body."""
-    return make_related_text_request(
-        body.get("text"), body.get("limit"), body.get("since"), body.get("until"), body.get("lang") or ()
-    )
-
-
 async def related_to_text(request: Request) -> JSONResponse:
-    related_request = related_text_request_from(await related_body(request))
+    wanted = related_text_request(await related_body(request))
     with engine_in_use(request) as engine:
-        return JSONResponse(await run_in_threadpool(engine.related_to_text, related_request))
+        return JSONResponse(await run_in_threadpool(engine.related_to_text, wanted))
 
 
 async def issues(request: Request) -> JSONResponse:
@@ -165,8 +124,6 @@ async def issues(request: Request) -> JSONResponse:
 
 
 async def issue(request: Request) -> JSONResponse:
-    lang = request.query_params.get("lang") or None
-    if lang is not None and lang not in LANGUAGES:
-        raise InvalidParameter("lang", f"must be one of {', '.join(LANGUAGES)}, got {lang!r}")
+    lang = issue_language(query_values(request.query_params.multi_items(), ISSUE_PARAMS))
     with engine_in_use(request) as engine:
         return JSONResponse(engine.issue(request.path_params["start"], lang))

@@ -62,7 +62,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         live.swap(await run_in_threadpool(Engine.open, settings, embedder))  # no local: a reload must free it
         app.state.reloader = reloader = Reloader(settings, embedder, live)
         with live.use() as engine:
-            log.info("serving generation %s (%d articles)", engine.generation_id, len(engine.catalog.articles))
+            log.info("serving generation %s (%d articles)", engine.generation_id, engine.article_count)
         del engine
         watcher = asyncio.create_task(reloader.watch()) if settings.reload_interval > 0 else None
         try:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -12,6 +12,8 @@ from indexer.generations import Generation, read_articles
 
 if TYPE_CHECKING:
     import numpy.typing as npt
+
+    from search.requests import Filters
 
 
 def date_number(day: dt.date) -> int:
@@ -113,34 +115,25 @@ class Catalog:
         norms = np.linalg.norm(sums, axis=1, keepdims=True)
         self.article_vectors = sums / np.maximum(norms, 1e-12)
 
-    def allowed(
-        self,
-        languages: tuple[str, ...] = (),
-        categories: tuple[str, ...] | None = (),
-        since: dt.date | None = None,
-        until: dt.date | None = None,
-        authors: tuple[str, ...] = (),
-        tags: tuple[str, ...] = (),
-    ) -> npt.NDArray[np.bool_] | None:
-        """A mask of the articles passing the filters, or None when there are no filters.
+    def allowed(self, filters: Filters) -> npt.NDArray[np.bool_] | None:
+        """A mask of the articles passing the filters, or None when nothing is filtered out.
 
-        ``categories=None`` means an impossible category filter (nothing passes). Several authors
-        (or tags) mean any of them; the filters together mean all of them.
+        Several values of one filter (authors, say) mean any of them; the filters together mean all.
         """
-        if categories is None:
+        if filters.nothing:
             return np.zeros(len(self.articles), dtype=bool)
-        if not (languages or categories or since or until or authors or tags):
+        if not filters.active:
             return None
         mask = np.ones(len(self.articles), dtype=bool)
-        if languages:
-            mask &= np.isin(self.language, languages)
-        if categories:
-            mask &= np.isin(self.category, categories)
-        if since:
-            mask &= self.published >= date_number(since)
-        if until:
-            mask &= self.published <= date_number(until)
-        for wanted, column in ((authors, self.authors), (tags, self.tags)):
+        if filters.languages:
+            mask &= np.isin(self.language, filters.languages)
+        if filters.categories:
+            mask &= np.isin(self.category, filters.categories)
+        if filters.since:
+            mask &= self.published >= date_number(filters.since)
+        if filters.until:
+            mask &= self.published <= date_number(filters.until)
+        for wanted, column in ((filters.authors, self.authors), (filters.tags, self.tags)):
             if wanted:
                 folded = {w.casefold() for w in wanted}
                 mask &= np.array([not folded.isdisjoint(values) for values in column], dtype=bool)
@@ -152,25 +145,3 @@ class Catalog:
         scores = self.passage_vectors[rows] @ query_vector
         best = int(np.argmax(scores))
         return int(rows[best]), float(scores[best])
-
-    def listing(self, group: str, shown: int) -> dict[str, Any]:
-        """How one version represents its translation group in a list (search hits, issues)."""
-        doc = self.articles[shown]
-        return {
-            "id": doc.id,
-            "title": doc.title,
-            "language": doc.language,
-            "category": doc.category,
-            "category_label": doc.category_label,
-            "published": doc.published.isoformat(),
-            "url": doc.url,
-            "translations": self.translations(group, shown),
-        }
-
-    def translations(self, group: str, shown: int) -> list[dict[str, Any]]:
-        """The other language versions of a group, as listed under a hit."""
-        return [
-            {"id": self.articles[i].id, "language": self.articles[i].language, "title": self.articles[i].title}
-            for i in self.groups[group]
-            if i != shown
-        ]

@@ -8,7 +8,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from indexer.errors import IndexerError
 from indexer.settings import Settings
@@ -22,7 +22,7 @@ from search.maintenance import (
     add_maintenance_commands,
     print_json,
 )
-from search.query import MODES, RELATED_SCOPES
+from search.requests import MODES, RELATED_SCOPES
 
 #: Request fields as the CLI spells them, for error messages.
 _OPTION_NAMES = {
@@ -38,7 +38,7 @@ _OPTION_NAMES = {
 
 if TYPE_CHECKING:
     from search.engine import Engine
-    from search.query import SearchRequest
+    from search.requests import SearchRequest
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -148,13 +148,14 @@ def _open_engine(settings: Settings) -> Engine:
 
 
 def _query(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
-    from search.query import make_request
+    from search.requests import search_request
 
     if (args.text is None) == (args.from_file is None):
         raise InvalidParameter("TEXT", "give either a query or --from-file FILE")
 
     def request(text: str) -> SearchRequest:
-        return make_request(text, args.mode, args.lang, args.category, args.since, args.until, args.page, args.limit)
+        raw = {"q": text, "mode": args.mode, "lang": args.lang, "category": args.category}
+        return search_request({**raw, "since": args.since, "until": args.until, "page": args.page, "size": args.limit})
 
     if args.from_file is not None:
         try:
@@ -163,7 +164,7 @@ def _query(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextI
             raise CommandError(f"{args.from_file}: cannot read: {exc.strerror or exc}") from None
         requests = [request(line) for line in lines if line]  # validate all before loading the model
         engine = _open_engine(settings)
-        timings = []
+        timings: list[dict[str, Any]] = []
         for req in requests:
             result = engine.search(req)
             timings.append({"query": req.q, "total": result["total"], "took_ms": result["took_ms"]})
@@ -227,7 +228,10 @@ def percentiles(values: list[float]) -> dict[str, float]:
 
 
 def _related(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
-    doc = _open_engine(settings).related(args.id, args.limit, args.scope)
+    from search.requests import related_request
+
+    wanted = related_request(args.id, {"limit": args.limit, "scope": args.scope})
+    doc = _open_engine(settings).related(wanted)
     if args.json:
         print_json(doc, out)
         return EXIT_OK

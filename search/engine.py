@@ -1,4 +1,4 @@
-"""The search engine over one opened generation: keyword, semantic and hybrid search, grouped hits, related."""
+"""The search engine over one opened generation: its resources (searchers, model, caches) and the search pipeline."""
 
 from __future__ import annotations
 
@@ -7,10 +7,8 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-
-import numpy as np
-from whoosh import query as wq
 
 from indexer.archive import LANGUAGES
 from indexer.embedder import Embedder
@@ -18,36 +16,44 @@ from indexer.generations import Generation, open_generation
 from indexer.languages import detect_language
 from indexer.schema import TEXT_PARTS, text_field
 from indexer.settings import Settings
-from indexer.vector_index import limit_faiss_threads
+from search import hits, retrieval
 from search.bm25 import PostingsScorer
-from search.catalog import Catalog, date_number
-from search.errors import InvalidParameter, NotFound
+from search.catalog import Catalog
+from search.documents import Article, ArticleRelated, Hit, Issue, IssueSummary, RelatedTextResponse, SearchResponse
+from search.errors import NotFound
 from search.facets import facet_counts, group_dates
 from search.fusion import fuse, rank, rank_by_date
+from search.grouping import display_version, group_scores, keyword_boost, result_set, semantic_boost
 from search.issues import issue_articles, issue_list
 from search.layout import meant_layout
-from search.query import RELATED_SCOPES, ParsedQuery, RelatedTextRequest, SearchRequest, parse_query
-from search.snippets import PASSAGE_SNIPPET_CHARS, highlight_fragments, plain_snippet
+from search.query import ParsedQuery, parse_query
+from search.related import related_articles, related_to_vector
+from search.requests import Filters, RelatedRequest, RelatedTextRequest, SearchRequest
+from search.retrieval import RANKED_GROUPS, KeywordMatches
 from search.spelling import Lexicon, suggest
 
 if TYPE_CHECKING:
+    import numpy as np
     import numpy.typing as npt
 
-#: Results in the query's detected language get this much more weight (keyword: ×, semantic: +).
-KEYWORD_LANGUAGE_BOOST = 1.1
-SEMANTIC_LANGUAGE_BONUS = 0.01
 #: Hybrid: a keyword match covering at least this idf-weighted share of the query's terms counts fully;
 #: weaker matches count in proportion (docs/search.md; chosen on SciFact's training split).
 FULL_COVERAGE = 0.5
-#: Keyword matches ranked per query: the best this many articles by score (the rest count in the
-#: total and facets), enough for the best version of every group on pages up to RANKED_GROUPS; a
-#: later page, or date order, ranks them all.
-RANKED_ARTICLES = 3000
-RANKED_GROUPS = 1000
 #: Distinct query texts whose embeddings are kept (384 floats each: 2,048 take 3 MB).
 QUERY_VECTOR_CACHE = 2048
 #: Whoosh searchers an engine keeps (and searches it runs at once; more requests wait for one).
 MAX_SEARCHERS = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Understood:
+    """A query as the engine searches it: the text meant (keyboard layout), parsed, and the filters
+    with its ``category:`` clauses."""
+
+    parsed: ParsedQuery
+    filters: Filters
+    interpreted_as: str | None
+    suggestion: str | None
 
 
 class Engine:
@@ -80,6 +86,15 @@ class Engine:
         with self.searcher() as searcher:
             self.bm25.warm_up(searcher, [text_field(part, lang) for lang in LANGUAGES for part in TEXT_PARTS])
 
+    @property
+    def generation_id(self) -> str:
+        return self.generation.id
+
+    @property
+    def article_count(self) -> int:
+        """Language versions in this generation."""
+        return len(self.catalog.articles)
+
     def query_vector(self, text: str) -> npt.NDArray[np.float32]:
         """The query's embedding; the last ``QUERY_VECTOR_CACHE`` distinct texts are remembered
         (popular and repeated queries, page 2 of a search, evaluations over several settings)."""
@@ -94,10 +109,6 @@ class Engine:
             if len(self._query_vectors) > QUERY_VECTOR_CACHE:
                 self._query_vectors.popitem(last=False)
         return embedded
-
-    @property
-    def generation_id(self) -> str:
-        return self.generation.id
 
     @contextlib.contextmanager
     def searcher(self) -> Iterator[Any]:
@@ -129,248 +140,91 @@ class Engine:
 
     # ------------------------------------------------------------------ search
 
-    def search(self, request: SearchRequest) -> dict[str, Any]:
-        """The search response document (see the README's HTTP API and docs/api.md)."""
+    def search(self, request: SearchRequest) -> SearchResponse:
+        """The search response document: understand the query, retrieve keyword and semantic
+        candidates, group and fuse them, then page, facet and document the result set."""
         started = time.perf_counter()
+        keyword = KeywordMatches()
         with self.searcher() as searcher:
-            lexicon = Lexicon(searcher.reader(), self.catalog.docnum_language, self.corrections)
-            # forgiving search: a query typed in the wrong keyboard layout is searched as meant
-            layout = meant_layout(request.q, lexicon.matches) if request.forgiving and request.syntax else None
-            text = layout.text if layout else request.q
-            parsed = parse_query(text, self.generation.keyword.schema, syntax=request.syntax)
-            suggestion = suggest(text, lexicon, parsed.language) if request.syntax else None
-            categories: tuple[str, ...] | None = request.categories
-            if parsed.categories:
-                categories = (
-                    tuple(c for c in request.categories if c in parsed.categories) or None
-                    if request.categories
-                    else parsed.categories
-                )
-            mask = self.catalog.allowed(
-                request.languages, categories, request.since, request.until, request.authors, request.tags
-            )
-            matched = np.zeros(0, dtype=np.int64)  # every keyword match (articles): the result set
-            keyword: dict[int, float] = {}  # the ones ranked (all, or the best RANKED_ARTICLES)
-            coverage: dict[int, float] = {}
-            if request.mode in ("keyword", "hybrid"):
-                matched, keyword, coverage = self._keyword(
+            understood = self._understand(searcher, request)
+            parsed, filters = understood.parsed, understood.filters
+            mask = self.catalog.allowed(filters)
+            if request.mode != "semantic":
+                keyword = retrieval.keyword_matches(
                     searcher,
+                    self.bm25,
+                    self.catalog,
                     parsed,
-                    request,
-                    categories,
+                    filters,
                     mask,
                     with_coverage=request.mode == "hybrid",
                     rank_all=request.sort == "date" or request.page * request.size > RANKED_GROUPS,
                 )
-        semantic: dict[int, float] = {}
         query_vector = None
-        if request.mode in ("semantic", "hybrid") and parsed.semantic_text:
+        semantic: dict[int, float] = {}
+        if request.mode != "keyword" and parsed.semantic_text and not filters.nothing:
             query_vector = self.query_vector(parsed.semantic_text)
             semantic = self._semantic(query_vector, mask)
 
-        keyword_groups, keyword_best = self._group_scores(
-            keyword, parsed.language, lambda s: s * KEYWORD_LANGUAGE_BOOST
-        )
-        semantic_groups, _ = self._group_scores(semantic, parsed.language, lambda s: s + SEMANTIC_LANGUAGE_BONUS)
-        if request.mode == "keyword":
-            fused = keyword_groups
-        elif request.mode == "semantic":
-            fused = semantic_groups
-        else:
-            if parsed.explicit:  # operators, phrases, fields: the user asked for exact matches
-                semantic_groups = {g: s for g, s in semantic_groups.items() if g in keyword_groups}
-            # a group's keyword evidence strength: the coverage of its best-scoring keyword version
-            weights = {
-                group: min(1.0, coverage.get(article, 1.0) / FULL_COVERAGE) for group, article in keyword_best.items()
-            }
-            fused = fuse(
-                keyword_groups, semantic_groups, self.settings.hybrid_fusion, self.settings.hybrid_alpha, weights
-            )
-
-        candidates, total = self._result_set(matched, semantic, fused)
+        fused = self._fuse(request, parsed, keyword, semantic)
+        candidates, total = result_set(self.catalog, keyword.matched, semantic, fused)
         ordered = rank_by_date(fused, group_dates(self.catalog, candidates)) if request.sort == "date" else rank(fused)
         start = (request.page - 1) * request.size
-        hits = [
-            self._hit(group, fused[group], request, parsed, keyword, query_vector)
-            for group in ordered[start : start + request.size]
-        ]
-        return {
-            "query": request.q,
-            "interpreted_as": layout.text if layout else None,
-            "suggestion": suggestion,
-            "mode": request.mode,
-            "sort": request.sort,
-            "generation": self.generation_id,
-            "total": total,
-            "page": request.page,
-            "size": request.size,
-            "hits": hits,
-            "facets": facet_counts(self.catalog, candidates, request.languages or (parsed.language,)),
-            "took_ms": round((time.perf_counter() - started) * 1000, 2),
+        page = [self._hit(g, fused[g], request, parsed, keyword, query_vector) for g in ordered[start:][: request.size]]
+        return SearchResponse(
+            query=request.q,
+            interpreted_as=understood.interpreted_as,
+            suggestion=understood.suggestion,
+            mode=request.mode,
+            sort=request.sort,
+            generation=self.generation_id,
+            total=total,
+            page=request.page,
+            size=request.size,
+            hits=page,
+            facets=facet_counts(self.catalog, candidates, filters.languages or (parsed.language,)),
+            took_ms=round((time.perf_counter() - started) * 1000, 2),
+        )
+
+    def _understand(self, searcher: Any, request: SearchRequest) -> Understood:
+        """Read the query as meant: a query typed in the wrong keyboard layout is searched as meant
+        (forgiving search), parsed in every language, with a did-you-mean for unknown words."""
+        lexicon = Lexicon(searcher.reader(), self.catalog.docnum_language, self.corrections)
+        layout = meant_layout(request.q, lexicon.matches) if request.forgiving and request.syntax else None
+        text = layout.text if layout else request.q
+        parsed = parse_query(text, self.generation.keyword.schema, syntax=request.syntax)
+        return Understood(
+            parsed=parsed,
+            filters=request.filters.with_categories(parsed.categories),
+            interpreted_as=layout.text if layout else None,
+            suggestion=suggest(text, lexicon, parsed.language) if request.syntax else None,
+        )
+
+    def _semantic(self, vector: npt.NDArray[np.float32], mask: npt.NDArray[np.bool_] | None) -> dict[int, float]:
+        return retrieval.semantic_scores(
+            self.generation.vectors, self.catalog, vector, mask, self.settings.semantic_candidates
+        )
+
+    def _fuse(
+        self, request: SearchRequest, parsed: ParsedQuery, keyword: KeywordMatches, semantic: dict[int, float]
+    ) -> dict[str, float]:
+        """Group scores of the mode: keyword, semantic, or both fused (the request's method and α, else
+        the settings'), each keyword group weighted by how much of the query its best version covers."""
+        keyword_groups, keyword_best = group_scores(self.catalog, keyword.scores, parsed.language, keyword_boost)
+        if request.mode == "keyword":
+            return keyword_groups
+        semantic_groups, _ = group_scores(self.catalog, semantic, parsed.language, semantic_boost)
+        if request.mode == "semantic":
+            return semantic_groups
+        if parsed.explicit:  # operators, phrases, fields: the user asked for exact matches
+            semantic_groups = {g: s for g, s in semantic_groups.items() if g in keyword_groups}
+        weights = {
+            group: min(1.0, keyword.coverage.get(article, 1.0) / FULL_COVERAGE)
+            for group, article in keyword_best.items()
         }
-
-    def _keyword(
-        self,
-        searcher: Any,
-        parsed: ParsedQuery,
-        request: SearchRequest,
-        categories: tuple[str, ...] | None,
-        mask: npt.NDArray[np.bool_] | None,
-        *,
-        with_coverage: bool = False,
-        rank_all: bool = False,
-    ) -> tuple[npt.NDArray[np.int64], dict[int, float], dict[int, float]]:
-        """Every matching article (filters applied); the BM25F scores of those to rank — all of them
-        with ``rank_all``, else the best ``RANKED_ARTICLES`` (language boost included), which hold the
-        best version of every group a page up to ``RANKED_GROUPS`` can show; and with
-        ``with_coverage`` the idf-weighted share of the query's terms each ranked one matched.
-        Plain words are scored with numpy (``search/bm25.py``, Whoosh's formulas), the rest by Whoosh."""
-        if categories is None:
-            return np.zeros(0, dtype=np.int64), {}, {}
-        docnum_article = self.catalog.docnum_article
-        allowed = None if mask is None else mask[np.maximum(docnum_article, 0)]
-        fast = self.bm25.scores(searcher, parsed.whoosh, allowed)
-        if fast is not None:
-            docnums, values = fast
-        else:
-            docnums, values = self._whoosh_keyword(searcher, parsed, request, categories)
-            if allowed is not None:  # authors and tags are not expressible in the Whoosh filter
-                keep = allowed[docnums]
-                docnums, values = docnums[keep], values[keep]
-        matched = docnum_article[docnums]
-        if not rank_all and len(docnums) > RANKED_ARTICLES:
-            boosted = np.where(self.catalog.language[matched] == parsed.language, KEYWORD_LANGUAGE_BOOST, 1.0) * values
-            best = np.argpartition(-boosted, RANKED_ARTICLES)[:RANKED_ARTICLES]
-            docnums, values = docnums[best], values[best]
-        articles = docnum_article[docnums].tolist()
-        scores = dict(zip(articles, values.tolist(), strict=True))
-        if not with_coverage:
-            return matched, scores, {}
-        return matched, scores, dict(zip(articles, self._coverage(searcher, parsed, docnums).tolist(), strict=True))
-
-    def _result_set(
-        self, matched: npt.NDArray[np.int64], semantic: dict[int, float], fused: dict[str, float]
-    ) -> tuple[npt.NDArray[np.int64], int]:
-        """The candidate articles of the result (every keyword match, and the semantic candidates of
-        the groups kept) and the number of result groups."""
-        catalog = self.catalog
-        in_result = np.zeros(len(catalog.group_keys), dtype=bool)
-        in_result[catalog.group_code[matched]] = True
-        in_result[np.fromiter((catalog.group_number[g] for g in fused), dtype=np.int64, count=len(fused))] = True
-        articles = np.unique(np.concatenate([matched, np.fromiter(semantic, dtype=np.int64, count=len(semantic))]))
-        return articles[in_result[catalog.group_code[articles]]], int(in_result.sum())
-
-    def _whoosh_keyword(
-        self, searcher: Any, parsed: ParsedQuery, request: SearchRequest, categories: tuple[str, ...]
-    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
-        """(docnums, scores) from Whoosh's own search, with the language, category and date filters."""
-        parts: list[Any] = []
-        if request.languages:
-            parts.append(wq.Or([wq.Term("language", lang) for lang in request.languages]))
-        if categories:
-            parts.append(wq.Or([wq.Term("category", c) for c in categories]))
-        if request.since or request.until:
-            parts.append(
-                wq.NumericRange(
-                    "published",
-                    date_number(request.since) if request.since else None,
-                    date_number(request.until) if request.until else None,
-                )
-            )
-        results = searcher.search(parsed.whoosh, limit=None, filter=wq.And(parts) if parts else None)
-        docnums = np.fromiter((docnum for _score, docnum in results.top_n), dtype=np.int64, count=len(results.top_n))
-        values = np.fromiter((score for score, _docnum in results.top_n), dtype=np.float64, count=len(results.top_n))
-        return docnums, values
-
-    def _coverage(self, searcher: Any, parsed: ParsedQuery, docnums: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
-        """For each matched document: the idf-weighted share of the query's terms (in the document's
-        language) that it contains, from the terms' postings (one array pass per term)."""
-        matched_idf = np.zeros(self.catalog.docnum_article.shape[0], dtype=np.float64)
-        total_idf = np.zeros(len(LANGUAGES), dtype=np.float64)
-        for language, terms in parsed.terms.items():
-            field = text_field("text", language)
-            for term in terms:
-                idf = searcher.idf(field, term)
-                total_idf[LANGUAGES.index(language)] += idf
-                matched_idf[self.bm25.term_docnums(searcher, field, term)] += idf
-        totals = total_idf[self.catalog.language_code[self.catalog.docnum_article[docnums]]]
-        safe = np.where(totals > 0, totals, 1.0)
-        return np.where(totals > 0, matched_idf[docnums] / safe, 1.0)
-
-    def _semantic(self, query_vector: npt.NDArray[np.float32], mask: npt.NDArray[np.bool_] | None) -> dict[int, float]:
-        """Articles of the top passages (``SEMANTIC_CANDIDATES``) by cosine, each scored by its best passage."""
-        import faiss
-
-        limit_faiss_threads(1)  # per thread: searches run in the server's worker threads
-        index = self.generation.vectors
-        k = self.settings.semantic_candidates
-        params = None
-        if mask is not None:
-            rows = np.flatnonzero(mask[self.catalog.passage_article]).astype(np.int64)
-            if len(rows) == 0:
-                return {}
-            selector = faiss.IDSelectorBatch(rows)  # kept referenced while faiss uses it
-            params = faiss.SearchParameters()
-            params.sel = selector
-            k = min(k, len(rows))
-        k = min(k, index.ntotal)
-        if k == 0:
-            return {}
-        scores, rows = index.search(query_vector.reshape(1, -1), k, params=params)
-        best: dict[int, float] = {}
-        for score, row in zip(scores[0], rows[0], strict=True):
-            if row < 0:
-                continue
-            article = int(self.catalog.passage_article[row])
-            if article not in best or score > best[article]:
-                best[article] = float(score)
-        return best
-
-    def _group_scores(
-        self, scores: dict[int, float], language: str, boost: Any
-    ) -> tuple[dict[str, float], dict[str, int]]:
-        """Article scores → translation-group scores (the best version's, detected language boosted),
-        and each group's best-scoring article."""
-        groups: dict[str, float] = {}
-        best: dict[str, int] = {}
-        for article, score in scores.items():
-            if self.catalog.articles[article].language == language:
-                score = boost(score)
-            group = self.catalog.group_of[article]
-            if score > groups.get(group, float("-inf")):
-                groups[group] = score
-                best[group] = article
-        return groups, best
-
-    def _display_version(self, group: str, languages: tuple[str, ...], detected: str) -> int:
-        """The version a hit shows: the lang filter's, else the query language's, else the first published."""
-        members = self.catalog.groups[group]
-        by_language = {self.catalog.articles[i].language: i for i in reversed(members)}
-        if languages:
-            preferred = ([detected] if detected in languages else []) + list(languages)
-            for lang in preferred:
-                if lang in by_language:
-                    return by_language[lang]
-        if detected in by_language:
-            return by_language[detected]
-        return members[0]
-
-    def _snippet(
-        self, article: int, parsed: ParsedQuery, matched: bool, query_vector: npt.NDArray[np.float32] | None
-    ) -> str:
-        doc = self.catalog.articles[article]
-        terms = parsed.terms.get(doc.language, frozenset())
-        if matched:
-            fragments = highlight_fragments(doc.body, terms, doc.language) or highlight_fragments(
-                doc.lede, terms, doc.language
-            )
-            if fragments:
-                return fragments
-        if query_vector is not None:
-            row, _score = self.catalog.best_passage(article, query_vector)
-            passage = self.catalog.passages[row].text.split("\n", 1)[-1]
-            return highlight_fragments(passage, terms, doc.language) or plain_snippet(passage, PASSAGE_SNIPPET_CHARS)
-        return plain_snippet(doc.lede or doc.body)
+        method = request.fusion or self.settings.hybrid_fusion
+        alpha = self.settings.hybrid_alpha if request.alpha is None else request.alpha
+        return fuse(keyword_groups, semantic_groups, method, alpha, weights)
 
     def _hit(
         self,
@@ -378,39 +232,28 @@ class Engine:
         score: float,
         request: SearchRequest,
         parsed: ParsedQuery,
-        keyword: dict[int, float],
+        keyword: KeywordMatches,
         query_vector: npt.NDArray[np.float32] | None,
-    ) -> dict[str, Any]:
-        shown = self._display_version(group, request.languages, parsed.language)
-        snippet = self._snippet(shown, parsed, shown in keyword, query_vector) if request.snippets else ""
-        return self._hit_document(group, shown, score, snippet)
+    ) -> Hit:
+        shown = display_version(self.catalog, group, request.filters.languages, parsed.language)
+        snippet = (
+            hits.snippet(self.catalog, shown, parsed, shown in keyword.scores, query_vector) if request.snippets else ""
+        )
+        return hits.hit(self.catalog, group, shown, score, snippet)
 
-    def _hit_document(self, group: str, shown: int, score: float, snippet: str) -> dict[str, Any]:
-        return {**self.catalog.listing(group, shown), "score": round(score, 6), "snippet": snippet}
+    # ------------------------------------------------------------------ articles, related, issues
 
-    # ------------------------------------------------------------------ articles and related
-
-    def related_to_text(self, request: RelatedTextRequest) -> dict[str, Any]:
+    def related_to_text(self, request: RelatedTextRequest) -> RelatedTextResponse:
         """Commentaries related to a pasted text: passages nearest to its embedding, grouped; each hit's
         snippet is its best-matching passage."""
         vector = self.embedder.embed_queries([request.text])[0]
-        mask = self.catalog.allowed(request.languages, (), request.since, request.until)
+        mask = self.catalog.allowed(request.filters)
+        semantic = self._semantic(vector, mask)
         language = detect_language(request.text)
-        groups, _ = self._group_scores(self._semantic(vector, mask), language, lambda s: s + SEMANTIC_LANGUAGE_BONUS)
-        related = []
-        for group in rank(groups)[: request.limit]:
-            shown = self._display_version(group, request.languages, language)
-            if mask is not None and not mask[shown]:  # the preferred version is filtered out: the best allowed one
-                shown = max(
-                    (i for i in self.catalog.groups[group] if mask[i]),
-                    key=lambda i: self.catalog.best_passage(i, vector)[1],
-                )
-            row, _score = self.catalog.best_passage(shown, vector)
-            passage = self.catalog.passages[row].text.split("\n", 1)[-1]
-            related.append(
-                self._hit_document(group, shown, groups[group], plain_snippet(passage, PASSAGE_SNIPPET_CHARS))
-            )
-        return {"generation": self.generation_id, "related": related}
+        related = related_to_vector(
+            self.catalog, semantic, vector, language, request.filters.languages, mask, request.limit
+        )
+        return RelatedTextResponse(generation=self.generation_id, related=related)
 
     def _article_index(self, article_id: str) -> int:
         try:
@@ -418,65 +261,20 @@ class Engine:
         except KeyError:
             raise NotFound(f"no article with id {article_id!r}") from None
 
-    def issues(self) -> list[dict[str, Any]]:
+    def article(self, article_id: str) -> Article:
+        """One article with its text and the list of its other language versions."""
+        return hits.article(self.catalog, self._article_index(article_id))
+
+    def related(self, request: RelatedRequest) -> ArticleRelated:
+        """The most similar other commentaries of an article (by article vector), grouped."""
+        index = self._article_index(request.article_id)
+        related = related_articles(self.catalog, index, request.limit, request.scope)
+        return ArticleRelated(id=request.article_id, generation=self.generation_id, related=related)
+
+    def issues(self) -> list[IssueSummary]:
         """The weekly issues, newest first, with their article counts."""
         return issue_list(self.catalog)
 
-    def issue(self, start: str, language: str | None = None) -> dict[str, Any]:
+    def issue(self, start: str, language: str | None = None) -> Issue:
         """The commentaries of the weekly issue starting on ``start``."""
         return issue_articles(self.catalog, start, language)
-
-    def article(self, article_id: str) -> dict[str, Any]:
-        """One article with its text and the list of its other language versions."""
-        index = self._article_index(article_id)
-        doc = self.catalog.articles[index]
-        return {
-            "id": doc.id,
-            "title": doc.title,
-            "language": doc.language,
-            "published": doc.published.isoformat(),
-            "category": doc.category,
-            "category_label": doc.category_label,
-            "url": doc.url,
-            "authors": list(doc.authors),
-            "tags": list(doc.tags),
-            "lede": doc.lede,
-            "body": doc.body,
-            "translations": self.catalog.translations(doc.group_key, index),
-        }
-
-    def related(self, article_id: str, limit: int = 10, scope: str = "past") -> dict[str, Any]:
-        """The most similar other articles (by article vector), grouped; ``past`` = published before it."""
-        if scope not in RELATED_SCOPES:
-            raise InvalidParameter("scope", f"must be one of {', '.join(RELATED_SCOPES)}, got {scope!r}")
-        if limit < 1 or limit > 100:
-            raise InvalidParameter("limit", f"must be between 1 and 100, got {limit}")
-        index = self._article_index(article_id)
-        catalog = self.catalog
-        source = catalog.articles[index]
-        scores = catalog.article_vectors @ catalog.article_vectors[index]
-        candidates = np.ones(len(catalog.articles), dtype=bool)
-        candidates[catalog.groups[source.group_key]] = False  # itself and its translations
-        if scope == "past":
-            candidates &= catalog.published < catalog.published[index]
-        groups: dict[str, float] = {}
-        for article in np.flatnonzero(candidates):
-            group = catalog.group_of[article]
-            score = float(scores[article])
-            if score > groups.get(group, float("-inf")):
-                groups[group] = score
-        related = []
-        for group in rank(groups)[:limit]:
-            shown = self._display_version(group, (), source.language)
-            doc = catalog.articles[shown]
-            related.append(
-                {
-                    "id": doc.id,
-                    "title": doc.title,
-                    "language": doc.language,
-                    "published": doc.published.isoformat(),
-                    "score": round(groups[group], 6),
-                    "translations": catalog.translations(group, shown),
-                }
-            )
-        return {"id": source.id, "generation": self.generation_id, "related": related}

@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from indexer.archive import LANGUAGES, Article, read_archive
 from indexer.build import build_from_articles
@@ -21,9 +21,11 @@ from indexer.embedder import Embedder
 from indexer.errors import ArchiveError
 from indexer.languages import detect_language
 from indexer.settings import Settings
+from search.documents import Mode
 from search.engine import Engine
+from search.limits import MAX_QUERY_CHARS
 from search.metrics import mrr_at_k, ndcg_at_k, recall_at_k
-from search.query import MAX_QUERY_CHARS, SearchRequest
+from search.requests import Filters, SearchRequest
 
 #: Every test-collection document gets this date (collections have none; filters are not evaluated).
 SYNTHETIC_DATE = dt.date(2000, 1, 1)
@@ -111,23 +113,49 @@ def throwaway_engine(settings: Settings, embedder: Embedder, articles: list[Arti
             engine.close()
 
 
-def plain_request(text: str, mode: str, languages: tuple[str, ...] = (), size: int = RETRIEVED) -> SearchRequest:
+def plain_request(
+    text: str,
+    mode: str,
+    languages: tuple[str, ...] = (),
+    size: int = RETRIEVED,
+    fusion: str | None = None,
+    alpha: float | None = None,
+) -> SearchRequest:
     """A request whose text is taken as plain words (no query syntax), cut to the length limit; the
-    hits carry no snippets (only the ranking is measured)."""
+    hits carry no snippets (only the ranking is measured). ``fusion`` and ``alpha``: hybrid's, else
+    the settings'."""
     return SearchRequest(
-        q=text[:MAX_QUERY_CHARS], mode=mode, languages=languages, size=size, syntax=False, snippets=False
+        q=text[:MAX_QUERY_CHARS],
+        mode=cast(Mode, mode),
+        filters=Filters(languages=languages),
+        size=size,
+        syntax=False,
+        snippets=False,
+        fusion=fusion,
+        alpha=alpha,
     )
 
 
-def evaluate_collection(engine: Engine, collection: Collection, modes: Sequence[str]) -> dict[str, Any]:
-    """nDCG@10, Recall@100, MRR@10 (means over judged queries) and queries/s for each mode."""
+def evaluate_collection(
+    engine: Engine,
+    collection: Collection,
+    modes: Sequence[str],
+    fusion: str | None = None,
+    alpha: float | None = None,
+) -> dict[str, Any]:
+    """nDCG@10, Recall@100, MRR@10 (means over judged queries) and queries/s for each mode (hybrid
+    fused with ``fusion`` and ``alpha``, else as the settings say)."""
     results: dict[str, Any] = {}
     for mode in modes:
         ndcg, recall, mrr = [], [], []
         started = time.perf_counter()
         for query_id, judged in collection.qrels.items():
             text = collection.queries[query_id]
-            ranked = [h["id"] for h in engine.search(plain_request(text, mode))["hits"]] if text.strip() else []
+            ranked = (
+                [h["id"] for h in engine.search(plain_request(text, mode, fusion=fusion, alpha=alpha))["hits"]]
+                if text.strip()
+                else []
+            )
             ndcg.append(ndcg_at_k(ranked, judged, 10))
             recall.append(recall_at_k(ranked, judged, 100))
             mrr.append(mrr_at_k(ranked, judged, 10))

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from indexer.archive import LANGUAGES
 from search.catalog import Catalog, NameColumn
+from search.documents import CategoryCount, Facets
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -32,7 +33,7 @@ def _groups_per_value(groups: npt.NDArray[np.int64], codes: npt.NDArray[np.int64
     return [int(n) for n in np.bincount(pairs % values, minlength=values)]
 
 
-def facet_counts(catalog: Catalog, candidates: npt.NDArray[np.int64], preferred: Sequence[str] = ()) -> dict[str, Any]:
+def facet_counts(catalog: Catalog, candidates: npt.NDArray[np.int64], preferred: Sequence[str] = ()) -> Facets:
     """``{"language": {code: n}, "category": {key: {"label", "count"}}, "year": {"2024": n},
     "author": {name: n}, "tag": {tag: n}}`` over the groups of ``candidates`` (distinct article
     indexes, as ``Engine._result_set`` gives them).
@@ -57,19 +58,16 @@ def facet_counts(catalog: Catalog, candidates: npt.NDArray[np.int64], preferred:
     in_set = np.zeros(len(catalog.articles), dtype=bool)
     in_set[candidates] = True
     languages_in_order = sorted(order, key=lambda lang: order[lang])
-    people = {
-        name: _names(catalog, column, in_set, languages_in_order)
-        for name, column in (("author", catalog.author_facet), ("tag", catalog.tag_facet))
-    }
-    return {
-        "language": {lang: n for lang, n in sorted(languages.items(), key=lambda kv: order[kv[0]]) if n},
-        "category": {
-            str(key): {"label": catalog.category_labels.get(str(key), str(key)), "count": count}
+    return Facets(
+        language={lang: n for lang, n in sorted(languages.items(), key=lambda kv: order[kv[0]]) if n},
+        category={
+            str(key): CategoryCount(label=catalog.category_labels.get(str(key), str(key)), count=count)
             for key, count in _by_count(Counter({k: n for k, n in categories.items() if n}))
         },
-        "year": {year: years[year] for year in sorted(years, reverse=True) if years[year]},
-        **people,
-    }
+        year={year: years[year] for year in sorted(years, reverse=True) if years[year]},
+        author=_names(catalog, catalog.author_facet, in_set, languages_in_order),
+        tag=_names(catalog, catalog.tag_facet, in_set, languages_in_order),
+    )
 
 
 def _names(catalog: Catalog, column: NameColumn, in_set: npt.NDArray[np.bool_], languages: list[str]) -> dict[str, int]:

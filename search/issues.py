@@ -7,11 +7,13 @@ from typing import Any
 
 from indexer.archive import LANGUAGES
 from search.catalog import Catalog
+from search.documents import Issue, IssueCommentary, IssueSummary
 from search.errors import NotFound
-from search.query import parse_date
+from search.hits import listing
+from search.requests import parse_date
 
 
-def issue_list(catalog: Catalog) -> list[dict[str, Any]]:
+def issue_list(catalog: Catalog) -> list[IssueSummary]:
     """Every weekly issue, newest first: ``{"start", "end", "articles", "commentaries", "languages"}``.
 
     ``articles`` counts language versions, ``commentaries`` translation groups.
@@ -28,18 +30,18 @@ def issue_list(catalog: Catalog) -> list[dict[str, Any]]:
         entry["groups"].add(article.group_key)
         entry["languages"][article.language] = entry["languages"].get(article.language, 0) + 1
     return [
-        {
-            "start": start.isoformat(),
-            "end": entry["end"].isoformat(),
-            "articles": sum(entry["languages"].values()),
-            "commentaries": len(entry["groups"]),
-            "languages": {lang: entry["languages"][lang] for lang in LANGUAGES if lang in entry["languages"]},
-        }
+        IssueSummary(
+            start=start.isoformat(),
+            end=entry["end"].isoformat(),
+            articles=sum(entry["languages"].values()),
+            commentaries=len(entry["groups"]),
+            languages={lang: entry["languages"][lang] for lang in LANGUAGES if lang in entry["languages"]},
+        )
         for start, entry in sorted(issues.items(), reverse=True)
     ]
 
 
-def issue_articles(catalog: Catalog, start_text: str, language: str | None = None) -> dict[str, Any]:
+def issue_articles(catalog: Catalog, start_text: str, language: str | None = None) -> Issue:
     """One issue's commentaries (translation groups) in publication order, each shown in ``language``
     where it has that version, else its first published one; the other versions under ``translations``.
 
@@ -55,12 +57,7 @@ def issue_articles(catalog: Catalog, start_text: str, language: str | None = Non
         versions = [i for i in catalog.groups[group] if catalog.articles[i].issue_start == start]
         shown = next((i for i in versions if catalog.articles[i].language == language), versions[0])
         doc = catalog.articles[shown]
-        commentaries.append({**catalog.listing(group, shown), "authors": list(doc.authors), "lede": doc.lede})
+        commentaries.append(IssueCommentary(**listing(catalog, group, shown), authors=list(doc.authors), lede=doc.lede))
     commentaries.sort(key=lambda c: (c["published"], c["id"]))
     end = max(catalog.articles[i].issue_end or start for i in members)
-    return {
-        "start": start.isoformat(),
-        "end": end.isoformat(),
-        "articles": len(members),
-        "commentaries": commentaries,
-    }
+    return Issue(start=start.isoformat(), end=end.isoformat(), articles=len(members), commentaries=commentaries)

@@ -127,7 +127,7 @@ class Reloader:
             log.info(
                 "now serving generation %s (%d articles; was %s; loaded in %.2f s)",
                 target,
-                len(engine.catalog.articles),
+                engine.article_count,
                 served,
                 time.perf_counter() - started,
             )

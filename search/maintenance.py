@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -22,7 +22,7 @@ class CommandError(Exception):
     """A user-facing failure of a command that is not an indexer error."""
 
 
-def print_json(doc: dict[str, Any], out: TextIO) -> None:
+def print_json(doc: Mapping[str, Any], out: TextIO) -> None:
     out.write(json.dumps(doc, ensure_ascii=False) + "\n")
 
 

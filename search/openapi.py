@@ -4,178 +4,72 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import TypeAdapter
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from indexer.archive import LANGUAGES
-from search.query import MAX_PAGE_SIZE, MAX_QUERY_CHARS, MAX_RELATED_LIMIT, MAX_RELATED_TEXT_CHARS, MODES, SORTS
+from search import documents
+from search.requests import ISSUE_PARAMS, RELATED_PARAMS, RELATED_TEXT_PARAMS, SEARCH_PARAMS
 
 OPENAPI_VERSION = "3.1.0"
 API_VERSION = "1.0.0"
+_REF = "#/components/schemas/{model}"
 
-_DATE = {"type": "string", "format": "date"}
-_NULLABLE_STRING = {"type": ["string", "null"]}
-_LANGUAGE = {"type": "string", "enum": list(LANGUAGES)}
-_COUNTS = {"type": "object", "additionalProperties": {"type": "integer", "minimum": 1}}
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _object(properties: dict[str, Any], optional: tuple[str, ...] = ()) -> dict[str, Any]:
-    """A closed object schema: every property required unless listed in ``optional``."""
-    return {
-        "type": "object",
-        "properties": properties,
-        "required": [name for name in properties if name not in optional],
-        "additionalProperties": False,
-    }
-
-
-def _array(items: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "array", "items": items}
-
-
-#: How a version represents its translation group in lists (search hits, issues).
-_LISTING: dict[str, Any] = {
-    "id": {"type": "string"},
-    "title": {"type": "string"},
-    "language": _LANGUAGE,
-    "category": {"type": "string"},
-    "category_label": {"type": "string"},
-    "published": _DATE,
-    "url": {"type": "string"},
-    "translations": _array(_ref("Translation")),
+#: The documents of the API, by their name in ``components/schemas``.
+DOCUMENTS: dict[str, Any] = {
+    "Error": documents.Error,
+    "Hit": documents.Hit,
+    "SearchResponse": documents.SearchResponse,
+    "Article": documents.Article,
+    "ArticleRelated": documents.ArticleRelated,
+    "RelatedTextRequest": RELATED_TEXT_PARAMS,
+    "RelatedTextResponse": documents.RelatedTextResponse,
+    "IssueList": documents.IssueList,
+    "Issue": documents.Issue,
+    "Health": documents.Health,
+    "Reload": documents.Reload,
+    "Ready": documents.Ready,
 }
-_SNIPPET = {"type": "string", "description": "HTML: matches in <mark>, everything else escaped"}
 
-SCHEMAS: dict[str, Any] = {
-    "Error": _object({"error": _object({"code": {"type": "string"}, "message": {"type": "string"}})}),
-    "Translation": _object({"id": {"type": "string"}, "language": _LANGUAGE, "title": {"type": "string"}}),
-    "Hit": _object({**_LISTING, "score": {"type": "number"}, "snippet": _SNIPPET}),
-    "Facets": _object(
-        {
-            "language": _COUNTS,
-            "category": {
-                "type": "object",
-                "additionalProperties": _object({"label": {"type": "string"}, "count": {"type": "integer"}}),
-            },
-            "year": _COUNTS,
-            "author": _COUNTS,
-            "tag": _COUNTS,
-        }
-    ),
-    "SearchResponse": _object(
-        {
-            "query": {"type": "string"},
-            "interpreted_as": {
-                **_NULLABLE_STRING,
-                "description": "the query as searched when it was typed in the wrong keyboard layout, else null",
-            },
-            "suggestion": {**_NULLABLE_STRING, "description": "did you mean: the query with unknown words corrected"},
-            "mode": {"type": "string", "enum": list(MODES)},
-            "sort": {"type": "string", "enum": list(SORTS)},
-            "generation": {"type": "string"},
-            "total": {"type": "integer", "description": "results (translation groups) in the whole filtered set"},
-            "page": {"type": "integer", "minimum": 1},
-            "size": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
-            "hits": _array(_ref("Hit")),
-            "facets": _ref("Facets"),
-            "took_ms": {"type": "number"},
-        }
-    ),
-    "Article": _object(
-        {
-            "id": {"type": "string"},
-            "title": {"type": "string"},
-            "language": _LANGUAGE,
-            "published": _DATE,
-            "category": {"type": "string"},
-            "category_label": {"type": "string"},
-            "url": {"type": "string"},
-            "authors": _array({"type": "string"}),
-            "tags": _array({"type": "string"}),
-            "lede": {"type": "string"},
-            "body": {"type": "string"},
-            "translations": _array(_ref("Translation")),
-        }
-    ),
-    "ArticleRelated": _object(
-        {
-            "id": {"type": "string"},
-            "generation": {"type": "string"},
-            "related": _array(
-                _object(
-                    {
-                        "id": {"type": "string"},
-                        "title": {"type": "string"},
-                        "language": _LANGUAGE,
-                        "published": _DATE,
-                        "score": {"type": "number"},
-                        "translations": _array(_ref("Translation")),
-                    }
-                )
-            ),
-        }
-    ),
-    "RelatedTextRequest": _object(
-        {
-            "text": {"type": "string", "minLength": 1, "maxLength": MAX_RELATED_TEXT_CHARS},
-            "limit": {"type": "integer", "minimum": 1, "maximum": MAX_RELATED_LIMIT, "default": 10},
-            "since": _DATE,
-            "until": _DATE,
-            "lang": _array(_LANGUAGE),
-        },
-        optional=("limit", "since", "until", "lang"),
-    ),
-    "RelatedTextResponse": _object({"generation": {"type": "string"}, "related": _array(_ref("Hit"))}),
-    "IssueList": _object(
-        {
-            "generation": {"type": "string"},
-            "issues": _array(
-                _object(
-                    {
-                        "start": _DATE,
-                        "end": _DATE,
-                        "articles": {"type": "integer", "description": "language versions"},
-                        "commentaries": {"type": "integer", "description": "translation groups"},
-                        "languages": _COUNTS,
-                    }
-                )
-            ),
-        }
-    ),
-    "Issue": _object(
-        {
-            "start": _DATE,
-            "end": _DATE,
-            "articles": {"type": "integer"},
-            "commentaries": _array(
-                _object({**_LISTING, "authors": _array({"type": "string"}), "lede": {"type": "string"}})
-            ),
-        }
-    ),
-    "Health": _object({"status": {"type": "string", "enum": ["ok"]}}),
-    "Reload": _object(
-        {"generation": {"type": "string"}, "previous": {"type": ["string", "null"]}, "reloaded": {"type": "boolean"}}
-    ),
-    "Ready": _object(
-        {
-            "status": {"type": "string", "enum": ["ready"]},
-            "generation": {"type": "string"},
-            "articles": {"type": "integer"},
-            "model": {"type": "string"},
-            "refused": {
-                "description": "the last published generation that failed verification (the one above keeps serving)",
-                "oneOf": [
-                    {"type": "null"},
-                    _object({"generation": {"type": "string"}, "reason": {"type": "string"}}),
-                ],
-            },
-        }
-    ),
-}
+
+def _tidy(schema: Any) -> Any:
+    """A JSON Schema without pydantic's generated titles (the component names say it)."""
+    if isinstance(schema, dict):
+        return {k: _tidy(v) for k, v in schema.items() if not (k == "title" and isinstance(v, str))}
+    if isinstance(schema, list):
+        return [_tidy(v) for v in schema]
+    return schema
+
+
+def component_schemas() -> dict[str, Any]:
+    """``components/schemas``: every document and the documents they contain, from their declarations."""
+    schemas: dict[str, Any] = {}
+    for name, declared in DOCUMENTS.items():
+        adapter = declared if isinstance(declared, TypeAdapter) else TypeAdapter(declared)
+        schema = adapter.json_schema(ref_template=_REF)
+        for inner, definition in schema.pop("$defs", {}).items():
+            schemas.setdefault(inner, _tidy(definition))
+        schemas[name] = _tidy(schema)
+    schemas["RelatedTextRequest"].pop("description", None)
+    return dict(sorted(schemas.items()))
+
+
+def query_parameters(adapter: TypeAdapter[Any]) -> list[dict[str, Any]]:
+    """The query parameters of a request declaration: each with its schema, description and example."""
+    declared = _tidy(adapter.json_schema(ref_template=_REF))
+    parameters = []
+    for name, schema in declared["properties"].items():
+        schema = dict(schema)
+        parameter: dict[str, Any] = {"name": name, "in": "query", "required": name in declared.get("required", ())}
+        parameter["schema"] = schema
+        parameter["description"] = schema.pop("description", "")
+        examples = schema.pop("examples", None)
+        if examples:
+            parameter["example"] = examples[0]
+        if schema.get("type") == "array":  # repeated: ?lang=ru&lang=be
+            parameter.update(style="form", explode=True)
+        parameters.append(parameter)
+    return parameters
 
 
 def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
@@ -193,46 +87,20 @@ def _errors(*statuses: int) -> dict[str, Any]:
     return {str(status): _json(_ref("Error"), meaning[status]) for status in statuses}
 
 
-def _query(name: str, schema: dict[str, Any], description: str, example: Any = None, **extra: Any) -> dict[str, Any]:
-    parameter = {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
-    if example is not None:
-        parameter["example"] = example
-    return {**parameter, **extra}
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": _REF.format(model=name)}
 
 
 def _path(name: str, schema: dict[str, Any], example: str) -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True, "schema": schema, "example": example}
 
 
-_REPEATED = {"style": "form", "explode": True}
-
-SEARCH_PARAMETERS = [
-    _query(
-        "q", {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_CHARS}, "the query", "санкции", required=True
-    ),
-    _query("mode", {"type": "string", "enum": list(MODES), "default": "hybrid"}, "retrieval mode", "hybrid"),
-    _query("lang", _array(_LANGUAGE), "language filter (repeatable: any of them)", ["ru"], **_REPEATED),
-    _query("category", _array({"type": "string"}), "category key filter (repeatable)", ["economy"], **_REPEATED),
-    _query("author", _array({"type": "string"}), "author filter, any case (repeatable)", None, **_REPEATED),
-    _query("tag", _array({"type": "string"}), "tag filter, any case (repeatable)", None, **_REPEATED),
-    _query("since", _DATE, "published on or after", "2020-01-01"),
-    _query("until", _DATE, "published on or before", "2025-12-31"),
-    _query("sort", {"type": "string", "enum": list(SORTS), "default": "relevance"}, "order of hits", "date"),
-    _query("page", {"type": "integer", "minimum": 1, "default": 1}, "page number", 1),
-    _query("size", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE, "default": 10}, "hits per page", 5),
-    _query(
-        "as_typed",
-        {"type": "string", "enum": ["0", "1"], "default": "0"},
-        "1: search the text as typed (no keyboard-layout correction)",
-    ),
-]
-
 PATHS: dict[str, Any] = {
     "/api/search": {
         "get": {
             "summary": "Search the archive (keyword, semantic or hybrid), with facets and did-you-mean",
             "operationId": "search",
-            "parameters": SEARCH_PARAMETERS,
+            "parameters": query_parameters(SEARCH_PARAMS),
             "responses": {"200": _json(_ref("SearchResponse"), "one page of hits"), **_errors(400, 503)},
         }
     },
@@ -269,8 +137,7 @@ PATHS: dict[str, Any] = {
             "operationId": "articleRelated",
             "parameters": [
                 _path("article_id", {"type": "string"}, "2021-05-26-ryanair-diversion-en"),
-                _query("limit", {"type": "integer", "minimum": 1, "maximum": 100, "default": 10}, "how many", 3),
-                _query("scope", {"type": "string", "enum": ["past", "all"], "default": "past"}, "past: older only"),
+                *query_parameters(RELATED_PARAMS),
             ],
             "responses": {"200": _json(_ref("ArticleRelated"), "related commentaries"), **_errors(400, 404, 503)},
         }
@@ -287,8 +154,8 @@ PATHS: dict[str, Any] = {
             "summary": "The commentaries of one weekly issue",
             "operationId": "issue",
             "parameters": [
-                _path("start", _DATE, "2021-05-24"),
-                _query("lang", _LANGUAGE, "show each commentary in this language where it exists", "en"),
+                _path("start", {"type": "string", "format": "date"}, "2021-05-24"),
+                *query_parameters(ISSUE_PARAMS),
             ],
             "responses": {"200": _json(_ref("Issue"), "the issue"), **_errors(400, 404, 503)},
         }
@@ -329,7 +196,7 @@ ADMIN_PATHS: dict[str, Any] = {
 def openapi_document(admin: bool = False) -> dict[str, Any]:
     """The OpenAPI document of every JSON path the app serves (the admin paths only when ``admin``:
     they exist only when ``ADMIN_TOKEN`` is set)."""
-    components: dict[str, Any] = {"schemas": SCHEMAS}
+    components: dict[str, Any] = {"schemas": component_schemas()}
     if admin:
         components["securitySchemes"] = {"adminToken": {"type": "http", "scheme": "bearer"}}
     return {

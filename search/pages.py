@@ -9,14 +9,14 @@ from urllib.parse import urlencode
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from indexer.archive import LANGUAGES
-from search.api import engine_in_use, related_body, related_text_request_from, search_request_from
-from search.errors import InvalidParameter
-from search.query import MAX_RELATED_TEXT_CHARS, MODES
+from search.api import engine_in_use, related_body, search_request_from
+from search.documents import Facets
+from search.limits import MAX_RELATED_TEXT_CHARS
+from search.requests import ISSUE_PARAMS, MODES, RelatedRequest, issue_language, query_values, related_text_request
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -65,7 +65,7 @@ def _year_value(items: list[tuple[str, str]], year: str, since: str, until: str)
     return {"label": year, "url": address, "selected": selected}
 
 
-def facet_view(items: list[tuple[str, str]], facets: dict[str, Any], since: str, until: str) -> list[dict[str, Any]]:
+def facet_view(items: list[tuple[str, str]], facets: Facets, since: str, until: str) -> list[dict[str, Any]]:
     """The facet lists of the page: each value with its count and the address that toggles it."""
 
     def values(name: str, counts: dict[str, Any], label: Any, limit: int | None = None) -> list[dict[str, Any]]:
@@ -163,7 +163,7 @@ async def article(request: Request) -> HTMLResponse:
     article_id = request.path_params["article_id"]
     with engine_in_use(request) as engine:
         doc = await run_in_threadpool(engine.article, article_id)
-        related = await run_in_threadpool(engine.related, article_id, RELATED_ON_ARTICLE_PAGE, "past")
+        related = await run_in_threadpool(engine.related, RelatedRequest(article_id, RELATED_ON_ARTICLE_PAGE, "past"))
     paragraphs = [" ".join(p.split()) for p in doc["body"].split("\n\n") if p.strip()]
     return render("article.html", section="search", article=doc, paragraphs=paragraphs, related=related["related"])
 
@@ -188,9 +188,9 @@ async def related(request: Request) -> HTMLResponse:
             since=body.get("since") or "",
             until=body.get("until") or "",
         )
-        related_request = related_text_request_from(body)
+        wanted = related_text_request(body)
         with engine_in_use(request) as engine:
-            context["result"] = await run_in_threadpool(engine.related_to_text, related_request)
+            context["result"] = await run_in_threadpool(engine.related_to_text, wanted)
     return render("related.html", **context)
 
 
@@ -202,9 +202,7 @@ async def issues(request: Request) -> HTMLResponse:
 
 async def issue(request: Request) -> HTMLResponse:
     """The commentaries of one weekly issue, in the language chosen with ``?lang=`` where possible."""
-    lang = QueryParams(request.query_params).get("lang") or None
-    if lang is not None and lang not in LANGUAGES:
-        raise InvalidParameter("lang", f"must be one of {', '.join(LANGUAGES)}, got {lang!r}")
+    lang = issue_language(query_values(request.query_params.multi_items(), ISSUE_PARAMS))
     with engine_in_use(request) as engine:
         doc = engine.issue(request.path_params["start"], lang)
     return render("issue.html", section="issues", issue=doc, lang=lang, languages=LANGUAGES)

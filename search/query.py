@@ -1,10 +1,9 @@
-"""Query understanding: validated search requests and user query text → Whoosh queries in every language."""
+"""Query understanding: user query text → Whoosh queries in every language (requests are validated in requests.py)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,16 +14,7 @@ from indexer.analysis import analyze, language_analyzer
 from indexer.archive import LANGUAGES
 from indexer.languages import detect_language
 from indexer.schema import TEXT_PARTS, text_field
-from search.errors import InvalidParameter, QueryTooLong, TextTooLong
 
-MODES = ("hybrid", "keyword", "semantic")
-SORTS = ("relevance", "date")
-RELATED_SCOPES = ("past", "all")
-MAX_QUERY_CHARS = 1000
-#: The longest text ``POST /api/related`` accepts (longer: 413).
-MAX_RELATED_TEXT_CHARS = 20_000
-MAX_RELATED_LIMIT = 100
-MAX_PAGE_SIZE = 100
 #: Scale of Whoosh's OR-group bonus: documents matching more of the terms score higher.
 ALL_TERMS_BONUS = 0.9
 
@@ -36,157 +26,6 @@ _INTRA_WORD = re.compile(r"(?<=\w)[-/](?=\w)")
 # Anything the query syntax could read (operators, fields, groups, ranges, boosts, quotes, a quote
 # mark at a word's edge); text without any of it is parsed the fast way, as plain words.
 _SYNTAX = re.compile(r"[\"():\[\]{}^*~]|(^|\W)'|'(\W|$)|(^|\s)(AND|OR|NOT|ANDNOT|ANDMAYBE)(\s|$)|(^|\s)[-+]\w")
-
-
-@dataclass(frozen=True, slots=True)
-class SearchRequest:
-    """One search, validated: text, mode, filters and the page wanted."""
-
-    q: str
-    mode: str = "hybrid"
-    languages: tuple[str, ...] = ()
-    categories: tuple[str, ...] = ()
-    since: dt.date | None = None
-    until: dt.date | None = None
-    page: int = 1
-    size: int = 10
-    syntax: bool = True  # False: the text is plain words (evaluation sends queries this way)
-    authors: tuple[str, ...] = ()
-    tags: tuple[str, ...] = ()
-    sort: str = "relevance"
-    forgiving: bool = True  # False: no keyboard-layout correction (the text is searched as typed)
-    snippets: bool = True  # False: hits carry an empty snippet (evaluation needs only the ranking)
-
-    @property
-    def has_filters(self) -> bool:
-        return bool(self.languages or self.categories or self.since or self.until or self.authors or self.tags)
-
-
-def make_request(
-    q: str | None,
-    mode: str | None = None,
-    languages: Sequence[str] = (),
-    categories: Sequence[str] = (),
-    since: str | None = None,
-    until: str | None = None,
-    page: str | int | None = None,
-    size: str | int | None = None,
-    authors: Sequence[str] = (),
-    tags: Sequence[str] = (),
-    sort: str | None = None,
-) -> SearchRequest:
-    """Validate raw parameters (from HTTP or the CLI) into a SearchRequest, naming any bad one."""
-    text = (q or "").strip()
-    if not text:
-        raise InvalidParameter("q", "must not be empty")
-    if len(text) > MAX_QUERY_CHARS:
-        raise QueryTooLong("q", f"must be at most {MAX_QUERY_CHARS} characters, got {len(text)}")
-    mode = mode or "hybrid"
-    if mode not in MODES:
-        raise InvalidParameter("mode", f"must be one of {', '.join(MODES)}, got {mode!r}")
-    languages = [lang for lang in languages if lang]  # an empty form field means no filter
-    for lang in languages:
-        if lang not in LANGUAGES:
-            raise InvalidParameter("lang", f"must be one of {', '.join(LANGUAGES)}, got {lang!r}")
-    since_date = parse_date("since", since)
-    until_date = parse_date("until", until)
-    if since_date and until_date and since_date > until_date:
-        raise InvalidParameter("until", "must not be before since")
-    page_number = _positive_int("page", page, 1)
-    page_size = _positive_int("size", size, 10)
-    if page_size > MAX_PAGE_SIZE:
-        raise InvalidParameter("size", f"must be at most {MAX_PAGE_SIZE}, got {page_size}")
-    sort = sort or "relevance"
-    if sort not in SORTS:
-        raise InvalidParameter("sort", f"must be one of {', '.join(SORTS)}, got {sort!r}")
-    return SearchRequest(
-        q=text,
-        mode=mode,
-        languages=tuple(dict.fromkeys(languages)),
-        categories=tuple(dict.fromkeys(c.strip().lower() for c in categories if c.strip())),
-        since=since_date,
-        until=until_date,
-        page=page_number,
-        size=page_size,
-        authors=_distinct_values(authors),
-        tags=_distinct_values(tags),
-        sort=sort,
-    )
-
-
-def _distinct_values(values: Sequence[str]) -> tuple[str, ...]:
-    """Filter values trimmed, empty ones dropped, repeats (ignoring case) removed."""
-    kept: dict[str, str] = {}
-    for value in values:
-        value = " ".join(value.split())
-        if value:
-            kept.setdefault(value.casefold(), value)
-    return tuple(kept.values())
-
-
-@dataclass(frozen=True, slots=True)
-class RelatedTextRequest:
-    """A pasted text whose related commentaries are wanted, validated."""
-
-    text: str
-    limit: int = 10
-    since: dt.date | None = None
-    until: dt.date | None = None
-    languages: tuple[str, ...] = ()
-
-
-def make_related_text_request(
-    text: Any, limit: Any = None, since: Any = None, until: Any = None, languages: Any = ()
-) -> RelatedTextRequest:
-    """Validate the fields of ``POST /api/related`` (JSON values or form strings), naming any bad one."""
-    if not isinstance(text, str) or not text.strip():
-        raise InvalidParameter("text", "must be a non-empty string")
-    if len(text) > MAX_RELATED_TEXT_CHARS:
-        raise TextTooLong("text", f"must be at most {MAX_RELATED_TEXT_CHARS} characters, got {len(text)}")
-    if isinstance(limit, bool) or not isinstance(limit, int | str | None):
-        raise InvalidParameter("limit", f"must be a whole number, got {limit!r}")
-    number = _positive_int("limit", limit, 10)
-    if number > MAX_RELATED_LIMIT:
-        raise InvalidParameter("limit", f"must be at most {MAX_RELATED_LIMIT}, got {number}")
-    if isinstance(languages, str):
-        languages = [languages]
-    if not isinstance(languages, list | tuple) or not all(isinstance(lang, str) for lang in languages):
-        raise InvalidParameter("lang", "must be a list of language codes")
-    for lang in languages:
-        if lang not in LANGUAGES:
-            raise InvalidParameter("lang", f"must be one of {', '.join(LANGUAGES)}, got {lang!r}")
-    dates = []
-    for name, value in (("since", since), ("until", until)):
-        if value is not None and not isinstance(value, str):
-            raise InvalidParameter(name, f"must be a date YYYY-MM-DD, got {value!r}")
-        dates.append(parse_date(name, value))
-    if dates[0] and dates[1] and dates[0] > dates[1]:
-        raise InvalidParameter("until", "must not be before since")
-    return RelatedTextRequest(text.strip(), number, dates[0], dates[1], tuple(dict.fromkeys(languages)))
-
-
-def parse_date(name: str, value: str | None) -> dt.date | None:
-    """An ISO date parameter (YYYY-MM-DD), or None when absent."""
-    if value is None or value == "":
-        return None
-    try:
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-            raise ValueError
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise InvalidParameter(name, f"must be a date YYYY-MM-DD, got {value!r}") from None
-
-
-def _positive_int(name: str, value: str | int | None, default: int) -> int:
-    if value is None or value == "":
-        return default
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise InvalidParameter(name, f"must be a whole number, got {value!r}") from None
-    if number < 1:
-        raise InvalidParameter(name, f"must be at least 1, got {number}")
-    return number
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,9 @@ from indexer.archive import Article, read_archive
 from indexer.build import build_from_articles, build_generation
 from indexer.settings import Settings
 from search.engine import Engine
-from search.query import make_request, parse_query
+from search.query import parse_query
+from search.requests import Filters
+from search.retrieval import whoosh_scores
 
 from .conftest import FakeEmbedder
 from .test_reindex import write_archive
@@ -31,14 +33,14 @@ QUERIES = [
 
 
 def assert_same_scores(engine: Engine, text: str, languages: tuple[str, ...] = ()) -> int:
-    request = make_request(text, "keyword", languages=list(languages))
+    filters = Filters(languages=languages)
     parsed = parse_query(text, engine.generation.keyword.schema)
-    mask = engine.catalog.allowed(request.languages, (), None, None, (), ())
+    mask = engine.catalog.allowed(filters)
     with engine.searcher() as searcher:
         allowed = None if mask is None else mask[np.maximum(engine.catalog.docnum_article, 0)]
         fast = engine.bm25.scores(searcher, parsed.whoosh, allowed)
         assert fast is not None, "a plain query takes the numpy path"
-        slow = engine._whoosh_keyword(searcher, parsed, request, ())
+        slow = whoosh_scores(searcher, parsed, filters)
     fast_scores = dict(zip(fast[0].tolist(), fast[1].tolist(), strict=True))
     slow_scores = dict(zip(slow[0].tolist(), slow[1].tolist(), strict=True))
     assert fast_scores.keys() == slow_scores.keys()

@@ -10,20 +10,21 @@ import pytest
 
 from indexer.embedder import Embedder
 from indexer.settings import Settings
+from search.documents import ArticleRelated, SearchResponse
 from search.engine import Engine
 from search.errors import InvalidParameter, NotFound
-from search.query import make_request
+from search.requests import related_request, search_request
 
 
-def search(engine: Engine, q: str, mode: str = "keyword", **kwargs: Any) -> dict[str, Any]:
-    return engine.search(make_request(q, mode, **kwargs))
+def search(engine: Engine, q: str, mode: str = "keyword", **kwargs: Any) -> SearchResponse:
+    return engine.search(search_request({"q": q, "mode": mode, **kwargs}))
 
 
-def ids(result: dict[str, Any]) -> list[str]:
+def ids(result: SearchResponse) -> list[str]:
     return [h["id"] for h in result["hits"]]
 
 
-def groups(result: dict[str, Any]) -> list[str]:
+def groups(result: SearchResponse) -> list[str]:
     return [h["id"].rsplit("-", 1)[0] for h in result["hits"]]
 
 
@@ -70,7 +71,7 @@ def test_inflected_forms_in_each_language(engine: Engine) -> None:
         ("санкцыямі авіякампаніі", "be"),
         ("sanctioned airline", "en"),
     ):
-        result = search(engine, query, lang=None) if False else engine.search(make_request(query, "keyword"))
+        result = search(engine, query)
         assert RYANAIR in groups(result)[:5], query
         assert result["hits"][groups(result).index(RYANAIR)]["language"] == language
 
@@ -85,9 +86,7 @@ def test_each_mode_answers(engine: Engine) -> None:
 
 def test_semantic_english_query_finds_russian_and_belarusian_versions(engine: Engine) -> None:
     for lang in ("ru", "be"):
-        result = search(
-            engine, "passenger plane diverted to Minsk and a journalist arrested", "semantic", languages=[lang]
-        )
+        result = search(engine, "passenger plane diverted to Minsk and a journalist arrested", "semantic", lang=[lang])
         assert result["hits"][0]["id"] == f"{RYANAIR}-{lang}"
 
 
@@ -98,7 +97,7 @@ def test_grouping_and_the_version_shown(engine: Engine) -> None:
     assert hit["language"] == "en"  # detected query language
     assert sorted(t["language"] for t in hit["translations"]) == ["be", "ru"]
     assert {t["id"] for t in hit["translations"]} == {f"{RYANAIR}-ru", f"{RYANAIR}-be"}
-    in_russian = search(engine, "Ryanair", languages=["ru"])
+    in_russian = search(engine, "Ryanair", lang=["ru"])
     assert in_russian["hits"][0]["id"] == f"{RYANAIR}-ru"
     assert {t["language"] for t in in_russian["hits"][0]["translations"]} == {"en", "be"}
     belarusian_query = search(engine, "самалёт Ryanair у Мінску")
@@ -117,7 +116,7 @@ def test_filters_apply_before_the_cut_off(engine: Engine) -> None:
     assert everything["total"] > 10
     top10 = set(groups(everything)[:10])
     low = everything["hits"][10]
-    filtered = search(engine, "Belarus", "keyword", categories=[low["category"]], size=100)
+    filtered = search(engine, "Belarus", "keyword", category=[low["category"]], size=100)
     assert low["id"] in ids(filtered)
     assert filtered["total"] == sum(1 for h in everything["hits"] if h["category"] == low["category"])
     assert set(groups(filtered)) - top10
@@ -125,19 +124,21 @@ def test_filters_apply_before_the_cut_off(engine: Engine) -> None:
 
 def test_semantic_filters_apply_before_the_candidate_cut_off(engine: Engine, embedder: Embedder) -> None:
     narrow = Engine(engine.generation, embedder, dataclasses.replace(engine.settings, semantic_candidates=3))
-    unfiltered = narrow.search(make_request("sanctions on potash exports", "semantic", size=50))
+    unfiltered = narrow.search(search_request({"q": "sanctions on potash exports", "mode": "semantic", "size": 50}))
     assert 1 <= unfiltered["total"] <= 3
-    dated = narrow.search(make_request("sanctions on potash exports", "semantic", since="2025-01-01", size=50))
+    dated = narrow.search(
+        search_request({"q": "sanctions on potash exports", "mode": "semantic", "since": "2025-01-01", "size": 50})
+    )
     assert dated["total"] >= 1
     assert all(h["published"] >= "2025-01-01" for h in dated["hits"])
     assert not set(ids(dated)) & set(ids(unfiltered))
 
 
 def test_date_and_language_filters(engine: Engine) -> None:
-    result = search(engine, "Belarus", "hybrid", languages=["be"], since="2021-01-01", until="2022-12-31", size=50)
+    result = search(engine, "Belarus", "hybrid", lang=["be"], since="2021-01-01", until="2022-12-31", size=50)
     assert result["total"] >= 1
     assert all(h["language"] == "be" and "2021-01-01" <= h["published"] <= "2022-12-31" for h in result["hits"])
-    conflicting = search(engine, "category:economy Belarus", categories=["security"])
+    conflicting = search(engine, "category:economy Belarus", category=["security"])
     assert conflicting["total"] == 0 and conflicting["hits"] == []
 
 
@@ -157,32 +158,36 @@ def test_total_counts_the_fused_candidate_set(engine: Engine) -> None:
 
 
 def test_snippets_mark_query_terms(engine: Engine) -> None:
-    hit = search(engine, "санкциями", languages=["ru"])["hits"][0]
+    hit = search(engine, "санкциями", lang=["ru"])["hits"][0]
     assert "<mark>" in hit["snippet"] and "санкци" in hit["snippet"].lower()
     semantic = search(engine, "aircraft forced to land", "semantic")["hits"][0]
     assert semantic["snippet"] and "<script" not in semantic["snippet"]
 
 
+def related_of(engine: Engine, article_id: str, **params: Any) -> ArticleRelated:
+    return engine.related(related_request(article_id, params))
+
+
 def test_related_past_excludes_translations_and_later_articles(engine: Engine) -> None:
     source_id = "2025-01-28-presidential-election-2025-en"
-    related = engine.related(source_id, limit=10)
+    related = related_of(engine, source_id, limit=10)
     assert related["id"] == source_id and related["generation"] == engine.generation_id
     hits = related["related"]
     assert hits and all(h["published"] < "2025-01-28" for h in hits)
     assert not any(h["id"].startswith("2025-01-28-presidential-election-2025") for h in hits)
     assert len({h["id"].rsplit("-", 1)[0] for h in hits}) == len(hits)  # grouped
     assert "2020-08-14-election-aftermath-en" in [h["id"] for h in hits[:3]]
-    all_dates = engine.related("2020-08-14-election-aftermath-en", limit=10, scope="all")["related"]
+    all_dates = related_of(engine, "2020-08-14-election-aftermath-en", limit=10, scope="all")["related"]
     assert any(h["published"] > "2020-08-14" for h in all_dates)
-    assert engine.related("2020-08-14-election-aftermath-en", limit=10)["related"] == []  # the oldest story
+    assert related_of(engine, "2020-08-14-election-aftermath-en", limit=10)["related"] == []  # the oldest story
 
 
 def test_related_crosses_languages(engine: Engine) -> None:
     # the English-only trade story: its related articles are listed with their other language versions
-    hits = engine.related("2024-03-01-trade-turns-east-en", limit=5)["related"]
+    hits = related_of(engine, "2024-03-01-trade-turns-east-en", limit=5)["related"]
     assert any(h["translations"] for h in hits)
     # from a Belarusian article, stories without a Belarusian version are compared and shown in English
-    belarusian = engine.related("2025-06-22-tsikhanouski-release-be", limit=50, scope="all")["related"]
+    belarusian = related_of(engine, "2025-06-22-tsikhanouski-release-be", limit=50, scope="all")["related"]
     assert len(belarusian) == 18  # every other translation group
     assert {h["language"] for h in belarusian} == {"be", "en"}
     assert [h["score"] for h in belarusian] == sorted((h["score"] for h in belarusian), reverse=True)
@@ -190,11 +195,11 @@ def test_related_crosses_languages(engine: Engine) -> None:
 
 def test_related_errors(engine: Engine) -> None:
     with pytest.raises(NotFound):
-        engine.related("no-such-article")
+        related_of(engine, "no-such-article")
     with pytest.raises(InvalidParameter, match="scope"):
-        engine.related("2024-03-01-trade-turns-east-en", scope="future")
+        related_of(engine, "2024-03-01-trade-turns-east-en", scope="future")
     with pytest.raises(InvalidParameter, match="limit"):
-        engine.related("2024-03-01-trade-turns-east-en", limit=0)
+        related_of(engine, "2024-03-01-trade-turns-east-en", limit=0)
 
 
 def test_article_document(engine: Engine) -> None:
@@ -213,7 +218,7 @@ def test_faiss_uses_one_thread_in_whichever_thread_searches(engine: Engine) -> N
     seen: list[int] = []
 
     def work() -> None:
-        engine.search(make_request("potash", "semantic"))
+        engine.search(search_request({"q": "potash", "mode": "semantic"}))
         seen.append(faiss.omp_get_max_threads())
 
     worker = threading.Thread(target=work)
@@ -236,7 +241,7 @@ def test_snippet_found_beyond_32k_characters_end_to_end(settings: Settings) -> N
     article = Article(id="long-en", language="en", title="A long piece", body=body, published=dt.date(2024, 1, 1))
     build_from_articles(settings, FakeEmbedder(), [article], "test")
     engine = Engine.open(settings, FakeEmbedder())
-    hit = engine.search(make_request("potash", "keyword"))["hits"][0]
+    hit = engine.search(search_request({"q": "potash", "mode": "keyword"}))["hits"][0]
     assert "the &lt;<mark>potash</mark>&gt; &amp; fertiliser" in hit["snippet"]
     engine.close()
 
@@ -258,8 +263,8 @@ def test_query_vectors_are_remembered(settings: Settings) -> None:
         return original(texts)
 
     fake.embed_queries = counting  # type: ignore[method-assign]
-    first = engine.search(make_request("potash exports", "semantic", [], [], None, None, None, None))
-    again = engine.search(make_request("potash exports", "hybrid", [], [], None, None, "1", None))
+    first = engine.search(search_request({"q": "potash exports", "mode": "semantic"}))
+    again = engine.search(search_request({"q": "potash exports", "mode": "hybrid", "page": "1"}))
     assert calls == ["potash exports"] and first["hits"] and again["hits"]
     for n in range(engine_module.QUERY_VECTOR_CACHE):
         engine.query_vector(f"query {n}")

@@ -6,18 +6,19 @@ from typing import Any
 
 import pytest
 
+from search.documents import SearchResponse
 from search.engine import Engine
 from search.fusion import rank_by_date
-from search.query import make_request
+from search.requests import search_request
 
 
-def search(engine: Engine, q: str, mode: str = "keyword", **kwargs: Any) -> dict[str, Any]:
-    return engine.search(make_request(q, mode, **kwargs))
+def search(engine: Engine, q: str, mode: str = "keyword", **kwargs: Any) -> SearchResponse:
+    return engine.search(search_request({"q": q, "mode": mode, **kwargs}))
 
 
 @pytest.mark.parametrize("mode", ["keyword", "hybrid"])
 def test_a_language_filter_leaves_one_language_counted_over_the_whole_set(engine: Engine, mode: str) -> None:
-    result = search(engine, "санкции sanctions", mode, languages=["en"], size=2)
+    result = search(engine, "санкции sanctions", mode, lang=["en"], size=2)
     assert len(result["hits"]) == 2 < result["total"]
     assert result["facets"]["language"] == {"en": result["total"]}
 
@@ -28,28 +29,28 @@ def test_each_facet_count_is_the_total_of_adding_that_filter(engine: Engine, mod
     facets = search(engine, q, mode, size=1)["facets"]
     assert facets["category"] and facets["author"] and facets["tag"] and facets["year"]
     for lang, count in facets["language"].items():
-        assert search(engine, q, mode, languages=[lang])["total"] == count
+        assert search(engine, q, mode, lang=[lang])["total"] == count
     for key, value in facets["category"].items():
-        assert value["label"] and search(engine, q, mode, categories=[key])["total"] == value["count"]
+        assert value["label"] and search(engine, q, mode, category=[key])["total"] == value["count"]
     for year, count in facets["year"].items():
         assert search(engine, q, mode, since=f"{year}-01-01", until=f"{year}-12-31")["total"] == count
     for author, count in list(facets["author"].items())[:4]:
-        assert search(engine, q, mode, authors=[author])["total"] == count
+        assert search(engine, q, mode, author=[author])["total"] == count
     for tag, count in list(facets["tag"].items())[:6]:
-        assert search(engine, q, mode, tags=[tag])["total"] == count
+        assert search(engine, q, mode, tag=[tag])["total"] == count
 
 
 def test_author_and_tag_filters_any_case_and_combined(engine: Engine) -> None:
-    by_author = search(engine, "sanctions", authors=["anna marchuk"], size=50)
+    by_author = search(engine, "sanctions", author=["anna marchuk"], size=50)
     assert by_author["total"] > 0
     for hit in by_author["hits"]:
         assert "Anna Marchuk" in engine.article(hit["id"])["authors"]
-    both = search(engine, "sanctions", authors=["Anna Marchuk"], tags=["SANCTIONS"], size=50)
+    both = search(engine, "sanctions", author=["Anna Marchuk"], tag=["SANCTIONS"], size=50)
     assert 0 < both["total"] <= by_author["total"]
     for hit in both["hits"]:
         assert "sanctions" in [t.lower() for t in engine.article(hit["id"])["tags"]]
-    assert search(engine, "sanctions", authors=["Nobody Atall"])["total"] == 0
-    assert search(engine, "sanctions", authors=["Nobody Atall"])["facets"]["language"] == {}
+    assert search(engine, "sanctions", author=["Nobody Atall"])["total"] == 0
+    assert search(engine, "sanctions", author=["Nobody Atall"])["facets"]["language"] == {}
 
 
 @pytest.mark.parametrize("sort", ["relevance", "date"])

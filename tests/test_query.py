@@ -1,48 +1,11 @@
-"""Request validation and query parsing (syntax, fallback, languages)."""
+"""Query parsing (syntax, fallback, languages)."""
 
 from __future__ import annotations
-
-import datetime as dt
 
 import pytest
 
 from indexer.schema import build_schema
-from search.errors import InvalidParameter, QueryTooLong
-from search.query import make_request, parse_query, semantic_text
-
-
-def test_defaults_and_normalisation() -> None:
-    req = make_request("  sanctions ", None, ["ru", "ru"], ["Economy"], "2020-01-01", "2021-01-01", "2", "5")
-    assert (req.q, req.mode, req.languages, req.categories) == ("sanctions", "hybrid", ("ru",), ("economy",))
-    assert (req.since, req.until, req.page, req.size) == (dt.date(2020, 1, 1), dt.date(2021, 1, 1), 2, 5)
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "name", "reason"),
-    [
-        ({"q": ""}, "q", "must not be empty"),
-        ({"q": "   "}, "q", "must not be empty"),
-        ({"mode": "fuzzy"}, "mode", "must be one of"),
-        ({"languages": ["de"]}, "lang", "must be one of en, ru, be"),
-        ({"since": "2020-02-30"}, "since", "must be a date"),
-        ({"until": "yesterday"}, "until", "must be a date"),
-        ({"since": "2021-01-02", "until": "2021-01-01"}, "until", "must not be before since"),
-        ({"page": "0"}, "page", "must be at least 1"),
-        ({"page": "two"}, "page", "must be a whole number"),
-        ({"size": "101"}, "size", "must be at most 100"),
-    ],
-)
-def test_bad_parameters_are_named(kwargs: dict[str, object], name: str, reason: str) -> None:
-    args: dict[str, object] = {"q": "x", **kwargs}
-    with pytest.raises(InvalidParameter) as info:
-        make_request(**args)  # type: ignore[arg-type]
-    assert info.value.name == name and reason in info.value.message and info.value.message.startswith(name)
-
-
-def test_over_long_query_refused() -> None:
-    make_request("x" * 1000)
-    with pytest.raises(QueryTooLong, match="at most 1000 characters"):
-        make_request("x" * 1001)
+from search.query import parse_query, semantic_text
 
 
 @pytest.mark.parametrize("text", ["(unbalanced OR", '"', "AND OR", "title:", ")))", "NOT", "category:"])

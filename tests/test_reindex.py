@@ -29,7 +29,7 @@ from indexer.lock import LOCK_FILE, reindex_lock
 from indexer.settings import FAIL_POINTS, Settings
 from search.cli import main
 from search.engine import Engine
-from search.query import make_request
+from search.requests import search_request
 
 from .conftest import FIXTURES, FakeEmbedder
 
@@ -78,7 +78,7 @@ def test_unchanged_articles_are_not_embedded_again(settings: Settings, tmp_path:
     assert generation.keyword.doc_count() == 3 and generation.vectors.ntotal == 3
     generation.close()
     engine = Engine.open(settings, fake)
-    hits = engine.search(make_request("commentary number 2", "hybrid", [], [], None, None, None, None))["hits"]
+    hits = engine.search(search_request({"q": "commentary number 2", "mode": "hybrid"}))["hits"]
     engine.close()
     assert hits[0]["id"] == "week-2"
 
@@ -90,8 +90,8 @@ def test_changed_text_is_embedded_and_replaces_the_old_version(settings: Setting
     report = build_generation(settings, fake, [write_archive(tmp_path / "b.jsonl", [article(1), edited])])
     assert (report.added, report.changed, report.unchanged) == (0, 1, 1) and fake.passages == 1
     engine = Engine.open(settings, fake)
-    found = engine.search(make_request("nuclear Lithuanian", "keyword", [], [], None, None, None, None))
-    gone = engine.search(make_request("potash", "keyword", [], [], None, None, None, None))
+    found = engine.search(search_request({"q": "nuclear Lithuanian", "mode": "keyword"}))
+    gone = engine.search(search_request({"q": "potash", "mode": "keyword"}))
     engine.close()
     assert [h["id"] for h in found["hits"]] == ["week-2"]
     assert [h["id"] for h in gone["hits"]] == ["week-1"]  # the old text of week-2 is no longer indexed
@@ -242,7 +242,7 @@ def test_sigkill_at_each_phase_leaves_the_old_generation_serving(
     else:
         assert live == first.generation
     engine = Engine.open(settings, FakeEmbedder())
-    assert engine.search(make_request("potash", "keyword", [], [], None, None, None, None))["total"] >= 1
+    assert engine.search(search_request({"q": "potash", "mode": "keyword"}))["total"] >= 1
     engine.close()
 
     done = _reindex_process(settings, grown)

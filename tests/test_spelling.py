@@ -7,17 +7,18 @@ from typing import Any
 
 import pytest
 
+from search.documents import SearchResponse
 from search.engine import Engine
-from search.query import make_request
+from search.requests import search_request
 from search.spelling import Lexicon, query_words
 
 
-def search(engine: Engine, q: str, mode: str = "keyword", **kwargs: Any) -> dict[str, Any]:
+def search(engine: Engine, q: str, mode: str = "keyword", **kwargs: Any) -> SearchResponse:
     kwargs.setdefault("size", 50)
-    return engine.search(make_request(q, mode, **kwargs))
+    return engine.search(search_request({"q": q, "mode": mode, **kwargs}))
 
 
-def groups(result: dict[str, Any]) -> set[str]:
+def groups(result: SearchResponse) -> set[str]:
     return {h["id"].rsplit("-", 1)[0] for h in result["hits"]}
 
 
@@ -60,12 +61,12 @@ def test_wrong_keyboard_layout_is_searched_as_meant(engine: Engine) -> None:
     en = search(engine, "ыфтсешщты")
     assert en["interpreted_as"] == "sanctions" and groups(en) == groups(search(engine, "sanctions"))
     # the meaning crosses languages in hybrid mode: the Russian articles on sanctions come back too
-    hybrid = search(engine, "ыфтсешщты", "hybrid", languages=["ru"], size=5)
+    hybrid = search(engine, "ыфтсешщты", "hybrid", lang=["ru"], size=5)
     assert hybrid["interpreted_as"] == "sanctions" and groups(hybrid) & groups(search(engine, "санкции"))
 
 
 def test_layout_correction_can_be_turned_off(engine: Engine) -> None:
-    request = make_request("cfyrwbb", "keyword")
+    request = search_request({"q": "cfyrwbb", "mode": "keyword"})
     import dataclasses
 
     as_typed = engine.search(dataclasses.replace(request, forgiving=False))
@@ -87,15 +88,15 @@ def test_transliterations_of_a_name_find_the_same_commentaries(engine: Engine, v
 
 def test_a_name_in_one_script_finds_every_language_version(engine: Engine) -> None:
     for language in ("en", "ru", "be"):
-        hits = search(engine, "Lukashenko", languages=[language])["hits"]
+        hits = search(engine, "Lukashenko", lang=[language])["hits"]
         assert hits and all(h["language"] == language for h in hits)
         assert any("<mark>" in h["snippet"] for h in hits)
 
 
 def test_belarusian_classical_spelling_meets_official(engine: Engine) -> None:
     assert groups(search(engine, "Эўропа")) == groups(search(engine, "Еўропа")) != set()
-    classical = search(engine, "Эўрапейскі Зьвяз санкцыі", languages=["be"])
-    official = search(engine, "Еўрапейскі Звяз санкцыі", languages=["be"])
+    classical = search(engine, "Эўрапейскі Зьвяз санкцыі", lang=["be"])
+    official = search(engine, "Еўрапейскі Звяз санкцыі", lang=["be"])
     assert groups(classical) == groups(official) and classical["total"] > 0
 
 

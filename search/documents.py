@@ -1,0 +1,197 @@
+"""The JSON documents of the query side, declared once: the engine builds them, the OpenAPI schema derives from them.
+
+TypedDicts (``typing_extensions``' so pydantic can read them on Python 3.11), closed (no extra keys);
+``search/openapi.py`` turns them into JSON Schema with pydantic's ``TypeAdapter``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import ConfigDict, Field, with_config
+from typing_extensions import TypedDict
+
+from search.limits import MAX_PAGE_SIZE
+
+Language = Literal["en", "ru", "be"]
+Mode = Literal["hybrid", "keyword", "semantic"]
+Sort = Literal["relevance", "date"]
+#: An ISO date (YYYY-MM-DD) as the documents carry it.
+Date = Annotated[str, Field(json_schema_extra={"format": "date"})]
+#: Non-empty counts per value, e.g. ``{"ru": 12}``.
+Counts = dict[str, Annotated[int, Field(ge=1)]]
+Snippet = Annotated[str, Field(description="HTML: matches in <mark>, everything else escaped")]
+
+_CLOSED = ConfigDict(extra="forbid")
+
+
+@with_config(_CLOSED)
+class ErrorBody(TypedDict):
+    code: str
+    message: str
+
+
+@with_config(_CLOSED)
+class Error(TypedDict):
+    error: ErrorBody
+
+
+@with_config(_CLOSED)
+class Translation(TypedDict):
+    """Another language version of a commentary."""
+
+    id: str
+    language: Language
+    title: str
+
+
+@with_config(_CLOSED)
+class Listing(TypedDict):
+    """How one version represents its translation group in lists (search hits, issues)."""
+
+    id: str
+    title: str
+    language: Language
+    category: str
+    category_label: str
+    published: Date
+    url: str
+    translations: list[Translation]
+
+
+@with_config(_CLOSED)
+class Hit(Listing):
+    score: float
+    snippet: Snippet
+
+
+@with_config(_CLOSED)
+class CategoryCount(TypedDict):
+    label: str
+    count: int
+
+
+@with_config(_CLOSED)
+class Facets(TypedDict):
+    language: Counts
+    category: dict[str, CategoryCount]
+    year: Counts
+    author: Counts
+    tag: Counts
+
+
+@with_config(_CLOSED)
+class SearchResponse(TypedDict):
+    query: str
+    interpreted_as: Annotated[
+        str | None,
+        Field(description="the query as searched when it was typed in the wrong keyboard layout, else null"),
+    ]
+    suggestion: Annotated[str | None, Field(description="did you mean: the query with unknown words corrected")]
+    mode: Mode
+    sort: Sort
+    generation: str
+    total: Annotated[int, Field(description="results (translation groups) in the whole filtered set")]
+    page: Annotated[int, Field(ge=1)]
+    size: Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE)]
+    hits: list[Hit]
+    facets: Facets
+    took_ms: float
+
+
+@with_config(_CLOSED)
+class Article(TypedDict):
+    id: str
+    title: str
+    language: Language
+    published: Date
+    category: str
+    category_label: str
+    url: str
+    authors: list[str]
+    tags: list[str]
+    lede: str
+    body: str
+    translations: list[Translation]
+
+
+@with_config(_CLOSED)
+class RelatedArticle(TypedDict):
+    id: str
+    title: str
+    language: Language
+    published: Date
+    score: float
+    translations: list[Translation]
+
+
+@with_config(_CLOSED)
+class ArticleRelated(TypedDict):
+    id: str
+    generation: str
+    related: list[RelatedArticle]
+
+
+@with_config(_CLOSED)
+class RelatedTextResponse(TypedDict):
+    generation: str
+    related: list[Hit]
+
+
+@with_config(_CLOSED)
+class IssueSummary(TypedDict):
+    start: Date
+    end: Date
+    articles: Annotated[int, Field(description="language versions")]
+    commentaries: Annotated[int, Field(description="translation groups")]
+    languages: Counts
+
+
+@with_config(_CLOSED)
+class IssueList(TypedDict):
+    generation: str
+    issues: list[IssueSummary]
+
+
+@with_config(_CLOSED)
+class IssueCommentary(Listing):
+    authors: list[str]
+    lede: str
+
+
+@with_config(_CLOSED)
+class Issue(TypedDict):
+    start: Date
+    end: Date
+    articles: int
+    commentaries: list[IssueCommentary]
+
+
+@with_config(_CLOSED)
+class Health(TypedDict):
+    status: Literal["ok"]
+
+
+@with_config(_CLOSED)
+class Reload(TypedDict):
+    generation: str
+    previous: str | None
+    reloaded: bool
+
+
+@with_config(_CLOSED)
+class Refused(TypedDict):
+    generation: str
+    reason: str
+
+
+@with_config(_CLOSED)
+class Ready(TypedDict):
+    status: Literal["ready"]
+    generation: str
+    articles: int
+    model: str
+    refused: Annotated[
+        Refused | None,
+        Field(description="the last published generation that failed verification (the one above keeps serving)"),
+    ]

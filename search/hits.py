@@ -1,0 +1,94 @@
+"""The documents of articles in answers: a group's listing, a search hit with its snippet, an article with its text."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, cast
+
+from search.catalog import Catalog
+from search.documents import Article, Hit, Language, Listing, Translation
+from search.query import ParsedQuery
+from search.snippets import PASSAGE_SNIPPET_CHARS, highlight_fragments, plain_snippet
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+
+def _language(code: str) -> Language:
+    return cast(Language, code)
+
+
+def translations(catalog: Catalog, group: str, shown: int) -> list[Translation]:
+    """The other language versions of a group, as listed under a hit."""
+    return [
+        Translation(
+            id=catalog.articles[i].id, language=_language(catalog.articles[i].language), title=catalog.articles[i].title
+        )
+        for i in catalog.groups[group]
+        if i != shown
+    ]
+
+
+def listing(catalog: Catalog, group: str, shown: int) -> Listing:
+    """How one version represents its translation group in a list (search hits, issues)."""
+    doc = catalog.articles[shown]
+    return Listing(
+        id=doc.id,
+        title=doc.title,
+        language=_language(doc.language),
+        category=doc.category,
+        category_label=doc.category_label,
+        published=doc.published.isoformat(),
+        url=doc.url,
+        translations=translations(catalog, group, shown),
+    )
+
+
+def hit(catalog: Catalog, group: str, shown: int, score: float, snippet: str) -> Hit:
+    """A search hit (or a related-to-text one): the listing, its score and its snippet."""
+    return Hit(**listing(catalog, group, shown), score=round(score, 6), snippet=snippet)
+
+
+def article(catalog: Catalog, index: int) -> Article:
+    """One article with its text and the list of its other language versions."""
+    doc = catalog.articles[index]
+    return Article(
+        id=doc.id,
+        title=doc.title,
+        language=_language(doc.language),
+        published=doc.published.isoformat(),
+        category=doc.category,
+        category_label=doc.category_label,
+        url=doc.url,
+        authors=list(doc.authors),
+        tags=list(doc.tags),
+        lede=doc.lede,
+        body=doc.body,
+        translations=translations(catalog, doc.group_key, index),
+    )
+
+
+def passage_snippet(catalog: Catalog, article: int, query_vector: npt.NDArray[np.float32], terms: Any = ()) -> str:
+    """The article's passage nearest the query, its words highlighted where they match (else plain)."""
+    row, _score = catalog.best_passage(article, query_vector)
+    passage = catalog.passages[row].text.split("\n", 1)[-1]  # without the title line
+    language = catalog.articles[article].language
+    return highlight_fragments(passage, terms, language) or plain_snippet(passage, PASSAGE_SNIPPET_CHARS)
+
+
+def snippet(
+    catalog: Catalog, article: int, parsed: ParsedQuery, matched: bool, query_vector: npt.NDArray[np.float32] | None
+) -> str:
+    """A hit's snippet: the matched words in the body (else the lede) for a keyword match, else the
+    passage nearest the query, else the start of the lede or body."""
+    doc = catalog.articles[article]
+    terms = parsed.terms.get(doc.language, frozenset())
+    if matched:
+        fragments = highlight_fragments(doc.body, terms, doc.language) or highlight_fragments(
+            doc.lede, terms, doc.language
+        )
+        if fragments:
+            return fragments
+    if query_vector is not None:
+        return passage_snippet(catalog, article, query_vector, terms)
+    return plain_snippet(doc.lede or doc.body)

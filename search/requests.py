@@ -1,0 +1,348 @@
+"""Requests of the query side, validated in one place: their parameters declared once (the OpenAPI
+document derives from them), the ``Filters`` value, and one adapter from validation errors to ours.
+
+The HTTP API, the pages and the CLI all build their requests here; ``search/query.py`` only parses
+the query text.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import functools
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, Required, TypeVar, get_args
+
+from pydantic import BeforeValidator, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError, with_config
+from pydantic_core import ErrorDetails, PydanticCustomError
+from typing_extensions import TypedDict
+
+from search.documents import Language, Mode, Sort
+from search.errors import InvalidParameter, QueryTooLong, TextTooLong
+from search.fusion import FUSION_METHODS
+from search.limits import (
+    DEFAULT_PAGE_SIZE,
+    DEFAULT_RELATED_LIMIT,
+    MAX_PAGE_SIZE,
+    MAX_QUERY_CHARS,
+    MAX_RELATED_LIMIT,
+    MAX_RELATED_TEXT_CHARS,
+)
+
+RelatedScope = Literal["past", "all"]
+MODES: tuple[str, ...] = get_args(Mode)
+SORTS: tuple[str, ...] = get_args(Sort)
+RELATED_SCOPES: tuple[str, ...] = get_args(RelatedScope)
+
+T = TypeVar("T")
+
+
+def _day(value: Any) -> dt.date:
+    """An ISO date ``YYYY-MM-DD`` (a string: numbers and other shapes are refused)."""
+    if isinstance(value, dt.date):
+        return value
+    try:
+        if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise ValueError
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise PydanticCustomError("ours", "must be a date YYYY-MM-DD, got {given}", {"given": repr(value)}) from None
+
+
+def _whole(value: Any) -> Any:
+    """A whole number, also as text ("5"); booleans and fractions are refused."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        try:
+            return int(value)
+        except ValueError:
+            pass
+    raise PydanticCustomError("ours", "must be a whole number, got {given}", {"given": repr(value)})
+
+
+Day = Annotated[dt.date, BeforeValidator(_day)]
+WHOLE = BeforeValidator(_whole)  # after the bounds in ``Annotated``, so the schema shows them
+Names = list[Annotated[str, StringConstraints(strip_whitespace=True)]]
+
+
+def _about(description: str, example: Any = None, default: Any = None) -> Any:
+    """A parameter's description, example and default as the OpenAPI document shows them."""
+    extra = {"default": default} if default is not None else None
+    return Field(description=description, examples=[example] if example is not None else None, json_schema_extra=extra)
+
+
+class SearchParams(TypedDict, total=False):
+    """``GET /api/search`` and the search page (``lang``, ``category``, ``author``, ``tag`` may repeat)."""
+
+    q: Required[
+        Annotated[
+            str,
+            StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_QUERY_CHARS),
+            _about("the query", "санкции"),
+        ]
+    ]
+    mode: Annotated[Mode, _about("retrieval mode", "hybrid", "hybrid")]
+    lang: Annotated[list[Language], _about("language filter (repeatable: any of them)", ["ru"])]
+    category: Annotated[Names, _about("category key filter (repeatable)", ["economy"])]
+    author: Annotated[Names, _about("author filter, any case (repeatable)")]
+    tag: Annotated[Names, _about("tag filter, any case (repeatable)")]
+    since: Annotated[Day, _about("published on or after", "2020-01-01")]
+    until: Annotated[Day, _about("published on or before", "2025-12-31")]
+    sort: Annotated[Sort, _about("order of hits", "date", "relevance")]
+    page: Annotated[int, Field(ge=1), WHOLE, _about("page number", 1, 1)]
+    size: Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE), WHOLE, _about("hits per page", 5, DEFAULT_PAGE_SIZE)]
+    as_typed: Annotated[bool, _about("1: search the text as typed (no keyboard-layout correction)", None, False)]
+
+
+@with_config(ConfigDict(extra="forbid"))
+class RelatedTextParams(TypedDict, total=False):
+    """The body of ``POST /api/related`` (a JSON object, or the /related page's form)."""
+
+    text: Required[
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_RELATED_TEXT_CHARS)]
+    ]
+    limit: Annotated[int, Field(ge=1, le=MAX_RELATED_LIMIT), WHOLE, _about("how many", None, DEFAULT_RELATED_LIMIT)]
+    since: Day
+    until: Day
+    lang: list[Language]
+
+
+class RelatedParams(TypedDict, total=False):
+    """``GET /api/articles/{id}/related``."""
+
+    limit: Annotated[int, Field(ge=1, le=MAX_RELATED_LIMIT), WHOLE, _about("how many", 3, DEFAULT_RELATED_LIMIT)]
+    scope: Annotated[RelatedScope, _about("past: older only", None, "past")]
+
+
+class IssueParams(TypedDict, total=False):
+    """``GET /api/issues/{start}``."""
+
+    lang: Annotated[Language, _about("show each commentary in this language where it exists", "en")]
+
+
+SEARCH_PARAMS = TypeAdapter(SearchParams)
+RELATED_TEXT_PARAMS = TypeAdapter(RelatedTextParams)
+RELATED_PARAMS = TypeAdapter(RelatedParams)
+ISSUE_PARAMS = TypeAdapter(IssueParams)
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """Which articles a result may contain: any of the languages (categories, authors, tags), published
+    between since and until, all of these together. No filter: everything passes; ``nothing``:
+    no article can pass (e.g. a ``category:`` clause the category filter excludes)."""
+
+    languages: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    since: dt.date | None = None
+    until: dt.date | None = None
+    authors: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    nothing: bool = False
+
+    @property
+    def active(self) -> bool:
+        """Whether anything is filtered out at all."""
+        return self.nothing or bool(
+            self.languages or self.categories or self.since or self.until or self.authors or self.tags
+        )
+
+    def with_categories(self, categories: tuple[str, ...]) -> Filters:
+        """These filters AND a query's ``category:`` clauses (categories in both; none in both: nothing)."""
+        if not categories:
+            return self
+        if not self.categories:
+            return dataclasses.replace(self, categories=categories)
+        kept = tuple(c for c in self.categories if c in categories)
+        return dataclasses.replace(self, categories=kept) if kept else dataclasses.replace(self, nothing=True)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchRequest:
+    """One search, validated: text, mode, filters, order, the page wanted and how to fuse."""
+
+    q: str
+    mode: Mode = "hybrid"
+    filters: Filters = Filters()
+    page: int = 1
+    size: int = DEFAULT_PAGE_SIZE
+    sort: Sort = "relevance"
+    syntax: bool = True  # False: the text is plain words (evaluation sends queries this way)
+    forgiving: bool = True  # False: no keyboard-layout correction (the text is searched as typed)
+    snippets: bool = True  # False: hits carry an empty snippet (evaluation needs only the ranking)
+    fusion: str | None = None  # hybrid fusion method (``FUSION_METHODS``); None: the setting's
+    alpha: float | None = None  # convex fusion's semantic weight (0–1); None: the setting's
+
+    def __post_init__(self) -> None:
+        if self.fusion is not None and self.fusion not in FUSION_METHODS:
+            raise InvalidParameter("fusion", f"must be one of {', '.join(FUSION_METHODS)}, got {self.fusion!r}")
+        if self.alpha is not None and not 0.0 <= self.alpha <= 1.0:
+            raise InvalidParameter("alpha", f"must be between 0 and 1, got {self.alpha}")
+
+
+@dataclass(frozen=True, slots=True)
+class RelatedTextRequest:
+    """A pasted text whose related commentaries are wanted, validated."""
+
+    text: str
+    limit: int = DEFAULT_RELATED_LIMIT
+    filters: Filters = Filters()
+
+
+@dataclass(frozen=True, slots=True)
+class RelatedRequest:
+    """The related commentaries of one article, validated."""
+
+    article_id: str
+    limit: int = DEFAULT_RELATED_LIMIT
+    scope: RelatedScope = "past"
+
+
+def search_request(raw: Mapping[str, Any]) -> SearchRequest:
+    """A validated search from raw parameters (HTTP query values, form fields or CLI options)."""
+    params = validate(SEARCH_PARAMS, raw)
+    return SearchRequest(
+        q=params["q"],
+        mode=params.get("mode", "hybrid"),
+        filters=Filters(
+            languages=tuple(dict.fromkeys(params.get("lang", ()))),
+            categories=tuple(dict.fromkeys(c.lower() for c in params.get("category", ()) if c)),
+            since=params.get("since"),
+            until=_until(params),
+            authors=distinct_values(params.get("author", ())),
+            tags=distinct_values(params.get("tag", ())),
+        ),
+        page=params.get("page", 1),
+        size=params.get("size", DEFAULT_PAGE_SIZE),
+        sort=params.get("sort", "relevance"),
+        forgiving=not params.get("as_typed", False),
+    )
+
+
+def related_text_request(raw: Mapping[str, Any]) -> RelatedTextRequest:
+    """A validated ``POST /api/related`` body."""
+    params = validate(RELATED_TEXT_PARAMS, raw)
+    filters = Filters(
+        languages=tuple(dict.fromkeys(params.get("lang", ()))), since=params.get("since"), until=_until(params)
+    )
+    return RelatedTextRequest(params["text"], params.get("limit", DEFAULT_RELATED_LIMIT), filters)
+
+
+def related_request(article_id: str, raw: Mapping[str, Any]) -> RelatedRequest:
+    """A validated request for an article's related commentaries."""
+    params = validate(RELATED_PARAMS, raw)
+    return RelatedRequest(article_id, params.get("limit", DEFAULT_RELATED_LIMIT), params.get("scope", "past"))
+
+
+def issue_language(raw: Mapping[str, Any]) -> str | None:
+    """The validated ``lang`` of an issue request (None: each commentary's first version)."""
+    return validate(ISSUE_PARAMS, raw).get("lang")
+
+
+def parse_date(name: str, value: str | None) -> dt.date | None:
+    """An ISO date parameter (YYYY-MM-DD), or None when absent."""
+    if value is None or value == "":
+        return None
+    try:
+        return _day(value)
+    except PydanticCustomError as exc:
+        raise InvalidParameter(name, exc.message()) from None
+
+
+def _until(params: Mapping[str, Any]) -> dt.date | None:
+    since, until = params.get("since"), params.get("until")
+    if since and until and since > until:
+        raise InvalidParameter("until", "must not be before since")
+    return until
+
+
+def distinct_values(values: Sequence[str]) -> tuple[str, ...]:
+    """Filter values with inner spaces collapsed, empty ones dropped, repeats (ignoring case) removed."""
+    kept: dict[str, str] = {}
+    for value in values:
+        value = " ".join(value.split())
+        if value:
+            kept.setdefault(value.casefold(), value)
+    return tuple(kept.values())
+
+
+def query_values(items: Sequence[tuple[str, str]], adapter: TypeAdapter[Any]) -> dict[str, Any]:
+    """Raw parameters from a query string or form (name, value) pairs: the array parameters of
+    ``adapter``'s schema as lists, the others as their first value."""
+    arrays = _array_parameters(adapter)
+    values: dict[str, Any] = {}
+    for name, value in items:
+        if name in arrays:
+            values.setdefault(name, []).append(value)
+        else:
+            values.setdefault(name, value)
+    return values
+
+
+@functools.cache
+def _array_parameters(adapter: TypeAdapter[Any]) -> frozenset[str]:
+    return frozenset(n for n, p in adapter.json_schema()["properties"].items() if p.get("type") == "array")
+
+
+def validate(adapter: TypeAdapter[T], raw: Mapping[str, Any]) -> T:
+    """Validate raw parameters (absent, None and empty form values mean "not given"), turning the
+    first problem into our ``InvalidParameter`` (or ``QueryTooLong`` / ``TextTooLong``) with a
+    message that names the parameter."""
+    given: dict[str, Any] = {}
+    for name, value in raw.items():
+        if isinstance(value, list | tuple):
+            value = [v for v in value if v is not None and v != ""]
+            if not value:
+                continue
+        elif value is None or value == "":
+            continue
+        given[name] = value
+    try:
+        return adapter.validate_python(given)
+    except ValidationError as exc:
+        known = list(adapter.json_schema()["properties"])
+        raise _parameter_error(exc.errors()[0], known) from None
+
+
+#: Our messages per pydantic error type (``{input}`` and the error's context fill them in).
+_MESSAGES = {
+    "greater_than_equal": "must be at least {ge}, got {input}",
+    "less_than_equal": "must be at most {le}, got {input}",
+    "literal_error": "must be one of {choices}, got {input!r}",
+    "bool_parsing": "must be 1 or 0, got {input!r}",
+    "bool_type": "must be 1 or 0, got {input!r}",
+    "list_type": "must be a list, got {input!r}",
+    "string_type": "must be a string, got {input!r}",
+    "missing": "is required",
+}
+#: Messages of particular parameters that say more than the general one.
+_FIELD_MESSAGES = {
+    ("q", "missing"): "must not be empty",
+    ("q", "string_too_short"): "must not be empty",
+    ("text", "missing"): "must be a non-empty string",
+    ("text", "string_too_short"): "must be a non-empty string",
+    ("text", "string_type"): "must be a non-empty string",
+    ("lang", "list_type"): "must be a list of language codes",
+}
+_TOO_LONG = {"q": QueryTooLong, "text": TextTooLong}
+
+
+def _parameter_error(error: ErrorDetails, known: list[str]) -> InvalidParameter:
+    name = str(error["loc"][0]) if error["loc"] else "body"
+    kind, given, context = error["type"], error["input"], dict(error.get("ctx") or {})
+    if kind == "extra_forbidden":
+        return InvalidParameter(name, f"is not a known field ({', '.join(known)})")
+    if kind == "string_too_long":
+        limit = context["max_length"]
+        return _TOO_LONG.get(name, InvalidParameter)(name, f"must be at most {limit} characters, got {len(given)}")
+    if kind == "ours":
+        return InvalidParameter(name, error["msg"])
+    if kind == "literal_error":
+        context["choices"] = str(context["expected"]).replace("'", "").replace(" or ", ", ")
+    template = _FIELD_MESSAGES.get((name, kind)) or _MESSAGES.get(kind)
+    if template is None:
+        return InvalidParameter(name, error["msg"].lower())
+    return InvalidParameter(name, template.format(input=given, **context))

@@ -1,0 +1,149 @@
+"""Candidate scores of a query: keyword matches (BM25F, with their coverage of the query) and semantic ones (faiss)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from whoosh import query as wq
+
+from indexer.archive import LANGUAGES
+from indexer.schema import text_field
+from indexer.vector_index import limit_faiss_threads
+from search.bm25 import PostingsScorer
+from search.catalog import Catalog, date_number
+from search.grouping import KEYWORD_LANGUAGE_BOOST
+from search.query import ParsedQuery
+from search.requests import Filters
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+#: Keyword matches ranked per query: the best this many articles by score (the rest count in the
+#: total and facets), enough for the best version of every group on pages up to RANKED_GROUPS; a
+#: later page, or date order, ranks them all.
+RANKED_ARTICLES = 3000
+RANKED_GROUPS = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class KeywordMatches:
+    """The keyword side of a query: every matching article (filters applied) — the result set — and
+    the scores of those ranked, with their idf-weighted coverage of the query's terms (hybrid only)."""
+
+    matched: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    scores: dict[int, float] = field(default_factory=dict)
+    coverage: dict[int, float] = field(default_factory=dict)
+
+
+def keyword_matches(
+    searcher: Any,
+    scorer: PostingsScorer,
+    catalog: Catalog,
+    parsed: ParsedQuery,
+    filters: Filters,
+    mask: npt.NDArray[np.bool_] | None,
+    *,
+    with_coverage: bool = False,
+    rank_all: bool = False,
+) -> KeywordMatches:
+    """Every matching article; the BM25F scores of those to rank — all with ``rank_all``, else the best
+    ``RANKED_ARTICLES`` (language boost included), which hold the best version of every group a page up
+    to ``RANKED_GROUPS`` can show. Plain words are scored with numpy (``search/bm25.py``, Whoosh's
+    formulas), the rest by Whoosh."""
+    if filters.nothing:
+        return KeywordMatches()
+    docnum_article = catalog.docnum_article
+    allowed = None if mask is None else mask[np.maximum(docnum_article, 0)]
+    fast = scorer.scores(searcher, parsed.whoosh, allowed)
+    if fast is not None:
+        docnums, values = fast
+    else:
+        docnums, values = whoosh_scores(searcher, parsed, filters)
+        if allowed is not None:  # authors and tags are not expressible in the Whoosh filter
+            keep = allowed[docnums]
+            docnums, values = docnums[keep], values[keep]
+    matched = docnum_article[docnums]
+    if not rank_all and len(docnums) > RANKED_ARTICLES:
+        boosted = np.where(catalog.language[matched] == parsed.language, KEYWORD_LANGUAGE_BOOST, 1.0) * values
+        best = np.argpartition(-boosted, RANKED_ARTICLES)[:RANKED_ARTICLES]
+        docnums, values = docnums[best], values[best]
+    articles = docnum_article[docnums].tolist()
+    scores = dict(zip(articles, values.tolist(), strict=True))
+    if not with_coverage:
+        return KeywordMatches(matched, scores)
+    coverage = _coverage(searcher, scorer, catalog, parsed, docnums)
+    return KeywordMatches(matched, scores, dict(zip(articles, coverage.tolist(), strict=True)))
+
+
+def whoosh_scores(
+    searcher: Any, parsed: ParsedQuery, filters: Filters
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    """(docnums, scores) from Whoosh's own search, with the language, category and date filters."""
+    parts: list[Any] = []
+    if filters.languages:
+        parts.append(wq.Or([wq.Term("language", lang) for lang in filters.languages]))
+    if filters.categories:
+        parts.append(wq.Or([wq.Term("category", c) for c in filters.categories]))
+    if filters.since or filters.until:
+        parts.append(
+            wq.NumericRange(
+                "published",
+                date_number(filters.since) if filters.since else None,
+                date_number(filters.until) if filters.until else None,
+            )
+        )
+    results = searcher.search(parsed.whoosh, limit=None, filter=wq.And(parts) if parts else None)
+    docnums = np.fromiter((docnum for _score, docnum in results.top_n), dtype=np.int64, count=len(results.top_n))
+    values = np.fromiter((score for score, _docnum in results.top_n), dtype=np.float64, count=len(results.top_n))
+    return docnums, values
+
+
+def _coverage(
+    searcher: Any, scorer: PostingsScorer, catalog: Catalog, parsed: ParsedQuery, docnums: npt.NDArray[np.int64]
+) -> npt.NDArray[np.float64]:
+    """For each matched document: the idf-weighted share of the query's terms (in the document's
+    language) that it contains, from the terms' postings (one array pass per term)."""
+    matched_idf = np.zeros(catalog.docnum_article.shape[0], dtype=np.float64)
+    total_idf = np.zeros(len(LANGUAGES), dtype=np.float64)
+    for language, terms in parsed.terms.items():
+        text = text_field("text", language)
+        for term in terms:
+            idf = searcher.idf(text, term)
+            total_idf[LANGUAGES.index(language)] += idf
+            matched_idf[scorer.term_docnums(searcher, text, term)] += idf
+    totals = total_idf[catalog.language_code[catalog.docnum_article[docnums]]]
+    safe = np.where(totals > 0, totals, 1.0)
+    return np.where(totals > 0, matched_idf[docnums] / safe, 1.0)
+
+
+def semantic_scores(
+    index: Any, catalog: Catalog, query_vector: npt.NDArray[np.float32], mask: npt.NDArray[np.bool_] | None, k: int
+) -> dict[int, float]:
+    """Articles of the ``k`` passages nearest the query (cosine; only articles the mask allows), each
+    scored by its best passage."""
+    import faiss
+
+    limit_faiss_threads(1)  # per thread: searches run in the server's worker threads
+    params = None
+    if mask is not None:
+        rows = np.flatnonzero(mask[catalog.passage_article]).astype(np.int64)
+        if len(rows) == 0:
+            return {}
+        selector = faiss.IDSelectorBatch(rows)  # kept referenced while faiss uses it
+        params = faiss.SearchParameters()
+        params.sel = selector
+        k = min(k, len(rows))
+    k = min(k, index.ntotal)
+    if k == 0:
+        return {}
+    scores, rows = index.search(query_vector.reshape(1, -1), k, params=params)
+    best: dict[int, float] = {}
+    for score, row in zip(scores[0], rows[0], strict=True):
+        if row < 0:
+            continue
+        article = int(catalog.passage_article[row])
+        if article not in best or score > best[article]:
+            best[article] = float(score)
+    return best
