@@ -15,8 +15,11 @@ from starlette.testclient import TestClient
 
 from indexer.build import BuildReport
 from indexer.settings import Settings
+from search import documents
 from search.app import JSON_PATHS, create_app
-from search.openapi import openapi_document
+from search.limits import MAX_PAGE_SIZE, MAX_QUERY_CHARS, MAX_RELATED_TEXT_CHARS
+from search.openapi import DOCUMENTS, openapi_document
+from search.requests import SearchParams
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +52,21 @@ def operations(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, A
 def test_the_document_is_valid_openapi(document: dict[str, Any]) -> None:
     validate(document)
     assert document == openapi_document()
+
+
+def test_schemas_and_parameters_derive_from_the_declarations(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    assert set(DOCUMENTS) | {"Translation", "Facets", "CategoryCount", "ErrorBody"} <= set(schemas)
+    search = {p["name"]: p for p in document["paths"]["/api/search"]["get"]["parameters"]}
+    assert set(search) == set(SearchParams.__annotations__)
+    assert (
+        search["size"]["schema"]["maximum"] == MAX_PAGE_SIZE and search["q"]["schema"]["maxLength"] == MAX_QUERY_CHARS
+    )
+    assert search["q"]["required"] and not search["mode"]["required"] and search["lang"]["explode"]
+    assert schemas["SearchResponse"]["properties"]["size"]["maximum"] == MAX_PAGE_SIZE
+    assert schemas["SearchResponse"]["required"] == list(documents.SearchResponse.__annotations__)
+    related = schemas["RelatedTextRequest"]
+    assert related["required"] == ["text"] and related["properties"]["text"]["maxLength"] == MAX_RELATED_TEXT_CHARS
 
 
 def test_every_json_route_is_documented_with_its_methods(client: TestClient, document: dict[str, Any]) -> None:
