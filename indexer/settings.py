@@ -81,6 +81,11 @@ class Settings:
         "convex", "How hybrid mode fuses keyword and semantic rankings: `convex` or `rrf` (docs/search.md)."
     )
     hybrid_alpha: float = _setting(0.5, "Weight of the semantic scores in `convex` fusion (0–1).")
+    query_time_budget: float = _setting(
+        2.0,
+        "Seconds of work one search may take: past it, the optional steps (did-you-mean, highlighted snippets) "
+        "are skipped and the answer says `partial: true`.",
+    )
     cache_dir: Path = _setting(
         _default_cache_root() / "embeddings",
         "Persistent cache of passage embeddings, shared by every build (independent of INDEX_DIR).",
@@ -143,6 +148,8 @@ class Settings:
             raise SettingsError(f"{ENV_PREFIX}HYBRID_FUSION: must be rrf or convex, got {self.hybrid_fusion!r}")
         if not 0.0 <= self.hybrid_alpha <= 1.0:
             raise SettingsError(f"{ENV_PREFIX}HYBRID_ALPHA: must be between 0 and 1, got {self.hybrid_alpha}")
+        if self.query_time_budget <= 0:
+            raise SettingsError(f"{ENV_PREFIX}QUERY_TIME_BUDGET: must be positive, got {self.query_time_budget}")
         if self.reload_interval < 0:
             raise SettingsError(f"{ENV_PREFIX}RELOAD_INTERVAL: must not be negative, got {self.reload_interval}")
         phase, _, how = self.fail_point.partition(":")

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from search.engine import Engine
-from search.errors import InvalidParameter, TextTooLong, Unauthorized
+from search.errors import InvalidParameter, TextTooLong, Unauthorized, UnsupportedMediaType
 from search.limits import MAX_BODY_BYTES, MAX_RELATED_TEXT_CHARS
 from search.live import LiveEngine
 from search.requests import (
@@ -88,6 +88,20 @@ async def related(request: Request) -> JSONResponse:
         return JSONResponse(await run_in_threadpool(engine.related, wanted))
 
 
+#: The body types ``POST /api/related`` reads ("": none given, read as JSON).
+BODY_TYPES = ("", "application/json", "application/x-www-form-urlencoded")
+#: Digits a JSON number may have (Python refuses more than 4,300 as a ValueError of its own).
+MAX_JSON_DIGITS = 30
+#: Nesting beyond Python's recursion limit (~1,000) ends the JSON parser with a RecursionError.
+MAX_JSON_DEPTH = 1000
+
+
+def _json_int(digits: str) -> int:
+    if len(digits.lstrip("-")) > MAX_JSON_DIGITS:
+        raise InvalidParameter("body", f"holds a number of more than {MAX_JSON_DIGITS} digits")
+    return int(digits)
+
+
 async def related_body(request: Request) -> dict[str, Any]:
     """The body of ``POST /api/related``: a JSON object, or a form (``text``, ``limit``, ``since``,
     ``until``, repeated ``lang``) as the /related page sends it."""
@@ -97,6 +111,8 @@ async def related_body(request: Request) -> dict[str, Any]:
         if len(body) > MAX_BODY_BYTES:
             raise TextTooLong("text", f"must be at most {MAX_RELATED_TEXT_CHARS} characters")
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in BODY_TYPES:
+        raise UnsupportedMediaType(f"body: must be {' or '.join(BODY_TYPES[1:])}, got {content_type}")
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
@@ -104,7 +120,9 @@ async def related_body(request: Request) -> dict[str, Any]:
     if content_type == "application/x-www-form-urlencoded":
         return query_values(QueryParams(text).multi_items(), RELATED_TEXT_PARAMS)
     try:
-        document = json.loads(text)
+        document = json.loads(text, parse_int=_json_int)
+    except RecursionError:
+        raise InvalidParameter("body", f"is nested too deeply (more than {MAX_JSON_DEPTH} levels)") from None
     except ValueError:
         raise InvalidParameter("body", 'must be a JSON object, e.g. {"text": "..."}') from None
     if not isinstance(document, dict):

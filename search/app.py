@@ -16,11 +16,12 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from indexer.errors import IndexerError
 from indexer.settings import Settings
 from search import api, openapi, pages
-from search.errors import SearchError
+from search.errors import SearchError, Unauthorized
 from search.live import LiveEngine, Reloader
 from search.pages import STATIC_DIR
 
@@ -33,6 +34,7 @@ STATUS_BY_CODE = {
     "text_too_long": 413,
     "bad_request": 400,
     "unauthorized": 401,
+    "unsupported_media_type": 415,
     "not_found": 404,
     "method_not_allowed": 405,
     "no_index": 503,
@@ -102,7 +104,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Exception: handle_error,
     }
     live = LiveEngine()
-    middleware = []
+    middleware = [Middleware(AnswerUnexpected)]
     if settings.cors_origin_list:
         middleware.append(
             Middleware(
@@ -130,21 +132,59 @@ def check_servable(settings: Settings) -> None:
         )
 
 
+class AnswerUnexpected:
+    """Answers an unexpected exception with the error shape and logs its traceback once (left to
+    Starlette, it would be logged by the handler and again by the server)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception as exc:
+            if started:  # too late for an error answer: the server closes the connection
+                raise
+            log.exception("unexpected error", exc_info=exc)
+            response = await handle_error(Request(scope, receive), exc)
+            await response(scope, receive, send)
+
+
 def error_parts(exc: Exception) -> tuple[int, str, str]:
-    """(status, code, message) for any exception; unexpected ones are 500 and logged with a traceback."""
+    """(status, code, message) for any exception; unexpected ones are 500 (their traceback is logged
+    once, by the server: Starlette re-raises them after this handler answers)."""
     if isinstance(exc, SearchError | IndexerError):
         return STATUS_BY_CODE.get(exc.code, 400 if isinstance(exc, SearchError) else 500), exc.code, exc.message
     if isinstance(exc, HTTPException):
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return exc.status_code, code, str(exc.detail)
-    log.exception("unexpected error", exc_info=exc)
     return 500, "internal_error", "internal server error"
+
+
+def error_headers(exc: Exception) -> dict[str, str]:
+    """The headers an error's status calls for: ``Allow`` on 405 (Starlette's), ``WWW-Authenticate`` on 401."""
+    if isinstance(exc, Unauthorized):
+        return {"WWW-Authenticate": 'Bearer realm="archive-search admin"'}
+    if isinstance(exc, HTTPException) and exc.headers:
+        return dict(exc.headers)
+    return {}
 
 
 async def handle_error(request: Request, exc: Exception) -> Response:
     """Every exception → ``{"error": {"code", "message"}}`` under /api, a friendly page elsewhere."""
     status, code, message = error_parts(exc)
+    headers = error_headers(exc)
     if request.url.path.startswith("/api/") or request.url.path in JSON_PATHS:
         body: dict[str, Any] = {"error": {"code": code, "message": message}}
-        return JSONResponse(body, status_code=status)
-    return HTMLResponse(pages.error_page(status, message), status_code=status)
+        return JSONResponse(body, status_code=status, headers=headers)
+    return HTMLResponse(pages.error_page(status, message), status_code=status, headers=headers)

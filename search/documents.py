@@ -97,6 +97,13 @@ class SearchResponse(TypedDict):
     hits: list[Hit]
     facets: Facets
     took_ms: float
+    partial: Annotated[
+        bool,
+        Field(
+            description="true when the time budget (QUERY_TIME_BUDGET) ran out: did-you-mean or highlighted "
+            "snippets may be missing; the hits and totals are complete"
+        ),
+    ]
 
 
 @with_config(_CLOSED)

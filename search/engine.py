@@ -54,6 +54,7 @@ class Understood:
     filters: Filters
     interpreted_as: str | None
     suggestion: str | None
+    complete: bool  # False: the time budget stopped the did-you-mean look-ups
 
 
 class Engine:
@@ -70,7 +71,7 @@ class Engine:
         self._searchers_lock = threading.Lock()
         self._searcher_slots = threading.BoundedSemaphore(MAX_SEARCHERS)
         self._closed = False
-        self.corrections: dict[tuple[str, str], str | None] = {}  # spelling corrections of this generation
+        self.corrections: dict[tuple[str, str, int], str | None] = {}  # spelling corrections of this generation
         self.bm25 = PostingsScorer(len(self.catalog.docnum_article), self.catalog.docnum_article >= 0)
 
     @classmethod
@@ -144,9 +145,10 @@ class Engine:
         """The search response document: understand the query, retrieve keyword and semantic
         candidates, group and fuse them, then page, facet and document the result set."""
         started = time.perf_counter()
+        deadline = started + self.settings.query_time_budget
         keyword = KeywordMatches()
         with self.searcher() as searcher:
-            understood = self._understand(searcher, request)
+            understood = self._understand(searcher, request, deadline)
             parsed, filters = understood.parsed, understood.filters
             mask = self.catalog.allowed(filters)
             if request.mode != "semantic":
@@ -170,7 +172,10 @@ class Engine:
         candidates, total = result_set(self.catalog, keyword.matched, semantic, fused)
         ordered = rank_by_date(fused, group_dates(self.catalog, candidates)) if request.sort == "date" else rank(fused)
         start = (request.page - 1) * request.size
-        page = [self._hit(g, fused[g], request, parsed, keyword, query_vector) for g in ordered[start:][: request.size]]
+        page = [
+            self._hit(g, fused[g], request, parsed, keyword, query_vector, deadline)
+            for g in ordered[start:][: request.size]
+        ]
         return SearchResponse(
             query=request.q,
             interpreted_as=understood.interpreted_as,
@@ -184,20 +189,24 @@ class Engine:
             hits=page,
             facets=facet_counts(self.catalog, candidates, filters.languages or (parsed.language,)),
             took_ms=round((time.perf_counter() - started) * 1000, 2),
+            partial=not understood.complete or time.perf_counter() > deadline,
         )
 
-    def _understand(self, searcher: Any, request: SearchRequest) -> Understood:
+    def _understand(self, searcher: Any, request: SearchRequest, deadline: float) -> Understood:
         """Read the query as meant: a query typed in the wrong keyboard layout is searched as meant
-        (forgiving search), parsed in every language, with a did-you-mean for unknown words."""
+        (forgiving search), parsed in every language, with a did-you-mean for unknown words (bounded
+        work, none past ``deadline``)."""
         lexicon = Lexicon(searcher.reader(), self.catalog.docnum_language, self.corrections)
         layout = meant_layout(request.q, lexicon.matches) if request.forgiving and request.syntax else None
         text = layout.text if layout else request.q
         parsed = parse_query(text, self.generation.keyword.schema, syntax=request.syntax)
+        suggestion, complete = suggest(text, lexicon, parsed.language, deadline) if request.syntax else (None, True)
         return Understood(
             parsed=parsed,
             filters=request.filters.with_categories(parsed.categories),
             interpreted_as=layout.text if layout else None,
-            suggestion=suggest(text, lexicon, parsed.language) if request.syntax else None,
+            suggestion=suggestion,
+            complete=complete,
         )
 
     def _semantic(self, vector: npt.NDArray[np.float32], mask: npt.NDArray[np.bool_] | None) -> dict[int, float]:
@@ -234,11 +243,16 @@ class Engine:
         parsed: ParsedQuery,
         keyword: KeywordMatches,
         query_vector: npt.NDArray[np.float32] | None,
+        deadline: float,
     ) -> Hit:
+        """A hit in the version shown; its snippet highlighted, or past the deadline only the lede's start."""
         shown = display_version(self.catalog, group, request.filters.languages, parsed.language)
-        snippet = (
-            hits.snippet(self.catalog, shown, parsed, shown in keyword.scores, query_vector) if request.snippets else ""
-        )
+        if not request.snippets:
+            snippet = ""
+        elif time.perf_counter() > deadline:
+            snippet = hits.plain(self.catalog, shown)
+        else:
+            snippet = hits.snippet(self.catalog, shown, parsed, shown in keyword.scores, query_vector)
         return hits.hit(self.catalog, group, shown, score, snippet)
 
     # ------------------------------------------------------------------ articles, related, issues

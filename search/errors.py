@@ -41,6 +41,12 @@ class TextTooLong(InvalidParameter):
     code = "text_too_long"
 
 
+class UnsupportedMediaType(SearchError):
+    """A request body of a type the endpoint does not read (HTTP 415)."""
+
+    code = "unsupported_media_type"
+
+
 class Unauthorized(SearchError):
     """An admin request without the right bearer token."""
 

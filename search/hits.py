@@ -91,4 +91,10 @@ def snippet(
             return fragments
     if query_vector is not None:
         return passage_snippet(catalog, article, query_vector, terms)
+    return plain(catalog, article)
+
+
+def plain(catalog: Catalog, article: int) -> str:
+    """The start of the article's lede (or body), unhighlighted: the snippet that costs nothing."""
+    doc = catalog.articles[article]
     return plain_snippet(doc.lede or doc.body)

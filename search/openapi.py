@@ -82,6 +82,7 @@ def _errors(*statuses: int) -> dict[str, Any]:
         404: "no such article or issue",
         401: "the admin bearer token is missing or wrong",
         413: "the text is too long",
+        415: "the body is neither JSON nor a form",
         503: "the index is not loaded (yet)",
     }
     return {str(status): _json(_ref("Error"), meaning[status]) for status in statuses}
@@ -114,12 +115,18 @@ PATHS: dict[str, Any] = {
                     "application/json": {
                         "schema": _ref("RelatedTextRequest"),
                         "example": {"text": "Потоки калийных удобрений через Литву остановлены.", "limit": 3},
-                    }
+                    },
+                    "application/x-www-form-urlencoded": {
+                        "schema": _ref("RelatedTextRequest"),
+                        "encoding": {"lang": {"style": "form", "explode": True}},
+                    },
                 },
+                "description": "JSON (also read when no Content-Type is given) or the /related page's form; "
+                "`until` must not be before `since`",
             },
             "responses": {
                 "200": _json(_ref("RelatedTextResponse"), "related commentaries, best first"),
-                **_errors(400, 413, 503),
+                **_errors(400, 413, 415, 503),
             },
         }
     },

@@ -8,7 +8,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from whoosh import query as wq
-from whoosh.qparser import FieldAliasPlugin, MultifieldParser, OrGroup, PlusMinusPlugin, WildcardPlugin
+from whoosh.qparser import (
+    FieldAliasPlugin,
+    MultifieldParser,
+    OrGroup,
+    PlusMinusPlugin,
+    RangePlugin,
+    WildcardPlugin,
+)
 
 from indexer.analysis import analyze, language_analyzer
 from indexer.archive import LANGUAGES
@@ -17,6 +24,9 @@ from indexer.schema import TEXT_PARTS, text_field
 
 #: Scale of Whoosh's OR-group bonus: documents matching more of the terms score higher.
 ALL_TERMS_BONUS = 0.9
+#: Analysed words of plain text searched per language (a longer text's words beyond it only count
+#: for the semantic side): bounds the work one query causes.
+MAX_QUERY_TERMS = 128
 
 _EXPLICIT = re.compile(r'"|(^|\s)(AND|OR|NOT)(\s|$)|(^|\s)[-+]\w|\b(title|category):', re.UNICODE)
 _CATEGORY_CLAUSE = re.compile(r"\bcategory:(\"[^\"]*\"|\S+)")
@@ -49,12 +59,15 @@ def _parser(schema: Any, language: str) -> MultifieldParser:
     # "?" and "*" are ordinary punctuation here: with the wildcard plugin, the last word of every
     # question ("…surrender?") became an unanalysed wildcard that no longer matched its own stem.
     parser.remove_plugin_class(WildcardPlugin)
+    # Ranges ("[a TO z]") over text fields expand to every term between the ends (a second of work
+    # on a small archive) and mean nothing to a reader: dates are filtered with since/until.
+    parser.remove_plugin_class(RangePlugin)
     parser.add_plugin(FieldAliasPlugin({text_field("title", language): ["title"]}))
     return parser
 
 
 def _plain_query(text: str, language: str) -> Any:
-    terms = analyze(language_analyzer(language), text)
+    terms = analyze(language_analyzer(language), text)[:MAX_QUERY_TERMS]
     fields = [text_field(part, language) for part in TEXT_PARTS]
     return wq.Or([wq.Term(f, t) for f in fields for t in terms], scale=ALL_TERMS_BONUS)
 

@@ -55,11 +55,8 @@ def _whole(value: Any) -> Any:
     """A whole number, also as text ("5"); booleans and fractions are refused."""
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    if isinstance(value, str):
-        try:
-            return int(value)
-        except ValueError:
-            pass
+    if isinstance(value, str) and re.fullmatch(r"-?[0-9]{1,18}", value):  # ASCII digits: not "+3", " 5", "5_000", "٣"
+        return int(value)
     raise PydanticCustomError("ours", "must be a whole number, got {given}", {"given": repr(value)})
 
 
@@ -85,12 +82,12 @@ class SearchParams(TypedDict, total=False):
         ]
     ]
     mode: Annotated[Mode, _about("retrieval mode", "hybrid", "hybrid")]
-    lang: Annotated[list[Language], _about("language filter (repeatable: any of them)", ["ru"])]
+    lang: Annotated[list[Language], _about("language filter (repeatable: any of them; empty: no filter)", ["ru"])]
     category: Annotated[Names, _about("category key filter (repeatable)", ["economy"])]
     author: Annotated[Names, _about("author filter, any case (repeatable)")]
     tag: Annotated[Names, _about("tag filter, any case (repeatable)")]
     since: Annotated[Day, _about("published on or after", "2020-01-01")]
-    until: Annotated[Day, _about("published on or before", "2025-12-31")]
+    until: Annotated[Day, _about("published on or before (not before since)", "2025-12-31")]
     sort: Annotated[Sort, _about("order of hits", "date", "relevance")]
     page: Annotated[int, Field(ge=1), WHOLE, _about("page number", 1, 1)]
     size: Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE), WHOLE, _about("hits per page", 5, DEFAULT_PAGE_SIZE)]
@@ -120,7 +117,7 @@ class RelatedParams(TypedDict, total=False):
 class IssueParams(TypedDict, total=False):
     """``GET /api/issues/{start}``."""
 
-    lang: Annotated[Language, _about("show each commentary in this language where it exists", "en")]
+    lang: Annotated[Language, _about("show each commentary in this language where it exists (empty: none)", "en")]
 
 
 SEARCH_PARAMS = TypeAdapter(SearchParams)
@@ -299,12 +296,23 @@ def validate(adapter: TypeAdapter[T], raw: Mapping[str, Any]) -> T:
                 continue
         elif value is None or value == "":
             continue
+        _check_unicode(name, value)
         given[name] = value
     try:
         return adapter.validate_python(given)
     except ValidationError as exc:
         known = list(adapter.json_schema()["properties"])
         raise _parameter_error(exc.errors()[0], known) from None
+
+
+def _check_unicode(name: str, value: Any) -> None:
+    """Refuse text that is not valid Unicode (a lone surrogate, as a JSON escape can carry)."""
+    for text in value if isinstance(value, list) else [value]:
+        if isinstance(text, str) and not text.isascii():
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                raise InvalidParameter(name, "must be valid Unicode text (it holds a lone surrogate)") from None
 
 
 #: Our messages per pydantic error type (``{input}`` and the error's context fill them in).

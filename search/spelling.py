@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -17,9 +18,14 @@ if TYPE_CHECKING:
 SPELL_FIELD = "spell"
 #: Words shorter than this are never corrected (initials, prepositions, numbers).
 MIN_WORD_CHARS = 3
-#: The largest edit distance of a correction; 1 is tried first, then 2 for words of 6+ characters.
+#: The largest edit distance of a correction; 1 is tried first, then 2 for words of 6+ characters
+#: in queries of at most SHORT_QUERY_WORDS words (distance 2 walks far more of the term list).
 MAX_DISTANCE = 2
 LONG_WORD_CHARS = 6
+SHORT_QUERY_WORDS = 4
+#: At most this many unknown words of a query are corrected; the rest are left as typed (bounds
+#: the work a long query of made-up words can cause).
+MAX_CORRECTED_WORDS = 4
 
 
 @cache
@@ -42,11 +48,11 @@ class Lexicon:
         self,
         reader: Any,
         docnum_language: npt.NDArray[np.str_],
-        corrections: dict[tuple[str, str], str | None] | None = None,
+        corrections: dict[tuple[str, str, int], str | None] | None = None,
     ) -> None:
         self.reader = reader
         self.docnum_language = docnum_language
-        #: (word, language) → correction, kept by the engine across requests (same index, same answer).
+        #: (word, language, distance) → correction, kept by the engine across requests (same index, same answer).
         self.corrections = corrections if corrections is not None else {}
 
     def known(self, word: str) -> bool:
@@ -73,20 +79,21 @@ class Lexicon:
             return len(docnums)
         return int(np.count_nonzero(self.docnum_language[docnums] == language))
 
-    def correction(self, word: str, language: str) -> str | None:
-        """The most frequent known word within the smallest edit distance of ``word``, preferring
-        words used in ``language``; None when there is none (remembered in ``corrections``)."""
-        key = (word, language)
+    def correction(self, word: str, language: str, longest: int = MAX_DISTANCE) -> str | None:
+        """The most frequent known word within the smallest edit distance (at most ``longest``) of
+        ``word``, preferring words used in ``language``; None when there is none (remembered in
+        ``corrections``)."""
+        key = (word, language, longest)
         if key in self.corrections:
             return self.corrections[key]
-        found = self._correction(word, language)
+        found = self._correction(word, language, longest)
         if len(self.corrections) >= MAX_REMEMBERED:
             self.corrections.clear()
         self.corrections[key] = found
         return found
 
-    def _correction(self, word: str, language: str) -> str | None:
-        longest = MAX_DISTANCE if len(word) >= LONG_WORD_CHARS else 1
+    def _correction(self, word: str, language: str, longest: int) -> str | None:
+        longest = min(longest, MAX_DISTANCE if len(word) >= LONG_WORD_CHARS else 1)
         for distance in range(1, longest + 1):
             candidates = [c for c in self._within(word, distance) if c != word]
             if not candidates:
@@ -119,21 +126,32 @@ def query_words(text: str) -> list[tuple[int, int, str]]:
     ]
 
 
-def suggest(text: str, lexicon: Lexicon, language: str) -> str | None:
-    """``text`` with each word that finds nothing replaced by its correction, or None when nothing changes.
+def suggest(text: str, lexicon: Lexicon, language: str, deadline: float | None = None) -> tuple[str | None, bool]:
+    """(``text`` with each word that finds nothing replaced by its correction, or None when nothing
+    changes; False when the deadline stopped the look-ups).
 
     Operators and anything between words are kept as typed; a corrected word keeps a leading
-    capital letter.
+    capital letter. The work is bounded: at most ``MAX_CORRECTED_WORDS`` words are looked up,
+    distance 2 only in short queries, and none after ``deadline`` (``time.perf_counter()``).
     """
     pieces: list[str] = []
     position = 0
-    changed = False
-    for start, end, word in query_words(text):
+    changed, complete = False, True
+    words = query_words(text)
+    longest = MAX_DISTANCE if len(words) <= SHORT_QUERY_WORDS else 1
+    tried = 0
+    for start, end, word in words:
         if len(word) < MIN_WORD_CHARS or any(ch.isdigit() for ch in word) or word in ("and", "or", "not"):
             continue
         if lexicon.matches(word):
             continue
-        correction = lexicon.correction(word, language)
+        if tried >= MAX_CORRECTED_WORDS:
+            break
+        if deadline is not None and time.perf_counter() > deadline:
+            complete = False
+            break
+        tried += 1
+        correction = lexicon.correction(word, language, longest)
         if correction is None:
             continue
         typed = text[start:end]
@@ -144,6 +162,6 @@ def suggest(text: str, lexicon: Lexicon, language: str) -> str | None:
         position = end
         changed = True
     if not changed:
-        return None
+        return None, complete
     pieces.append(text[position:])
-    return "".join(pieces)
+    return "".join(pieces), complete

@@ -52,8 +52,10 @@ def test_search_document(client: TestClient, sample_index: BuildReport) -> None:
         "hits",
         "facets",
         "took_ms",
+        "partial",
     }
     assert doc["interpreted_as"] is None and doc["suggestion"] is None and doc["sort"] == "relevance"
+    assert doc["partial"] is False
     assert set(doc["facets"]) == {"language", "category", "year", "author", "tag"}
     assert doc["generation"] == sample_index.generation and doc["size"] == 3 and doc["page"] == 1
     hit = doc["hits"][0]
@@ -139,7 +141,8 @@ def test_unexpected_error_is_500_without_traceback(
     response = client.get("/api/search", params={"q": "x"})
     message = error_of(response, 500, "internal_error")
     assert "disk on fire" not in message and "Traceback" not in response.text
-    assert any("disk on fire" in str(r.exc_info) for r in caplog.records if r.exc_info)
+    logged = [r for r in caplog.records if r.exc_info]
+    assert len(logged) == 1 and "disk on fire" in str(logged[0].exc_info)  # the traceback once
     page = client.get("/", params={"q": "x"})
     assert page.status_code == 500 and "<h1>" in page.text and "disk on fire" not in page.text
 
@@ -254,3 +257,58 @@ def test_cors_is_off_by_default_and_follows_the_setting(sample_settings: Setting
     assert response.status_code == 200 and response.headers["access-control-allow-origin"] == "https://example.org"
     other = on.options("/api/search", headers={**preflight, "Origin": "https://evil.example"})
     assert other.status_code == 400 and "access-control-allow-origin" not in other.headers
+
+
+JSON = {"content-type": "application/json"}
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "status", "fragment"),
+    [
+        (b"[" * 2000, JSON, 400, "body: is nested too deeply"),
+        (b'{"text": ' * 2000, JSON, 400, "body: is nested too deeply"),
+        (b'{"text": "sanctions \\ud800"}', JSON, 400, "text: must be valid Unicode text"),
+        (b'{"text": "x", "lang": ["ru", "\\udfff"]}', JSON, 400, "lang: must be valid Unicode text"),
+        (b'{"text": "x", "limit": ' + b"9" * 5000 + b"}", JSON, 400, "body: holds a number of more than 30 digits"),
+        (b'{"text": "x", "lang": {}}', JSON, 400, "lang: must be a list"),
+        (b'{"text": "x", "lang": false}', JSON, 400, "lang: must be a list"),
+        (b'{"text": "x", "lang": 0}', JSON, 400, "lang: must be a list"),
+        (b"text=sanctions", {"content-type": "text/plain"}, 415, "body: must be application/json or"),
+        (b"--b\r\n\r\nx\r\n--b--", {"content-type": "multipart/form-data; boundary=b"}, 415, "body: must be"),
+    ],
+)
+def test_hostile_related_bodies_get_4xx_with_the_error_shape(
+    client: TestClient, body: bytes, headers: dict[str, str], status: int, fragment: str
+) -> None:
+    """The audit's cases: each was a 500 (deep JSON, lone surrogates) or silently accepted before."""
+    code = {400: "invalid_parameter", 415: "unsupported_media_type"}[status]
+    assert fragment in error_of(client.post("/api/related", content=body, headers=headers), status, code)
+    page = client.post("/related", content=body, headers=headers)
+    assert page.status_code == status and "<h1>" in page.text
+
+
+@pytest.mark.parametrize("page", ["+3", " 5", "5_000", "٣", "3.0", "1" * 40])
+def test_integers_are_ascii_digits_only(client: TestClient, page: str) -> None:
+    assert "page: must be a whole number" in error_of(
+        client.get("/api/search", params={"q": "x", "page": page}), 400, "invalid_parameter"
+    )
+    assert "limit: must be a whole number" in error_of(
+        client.get(f"/api/articles/{RYANAIR_EN}/related", params={"limit": page}), 400, "invalid_parameter"
+    )
+
+
+def test_empty_form_values_mean_no_filter(client: TestClient) -> None:
+    empty = client.get("/api/search", params={"q": "Ryanair", "lang": "", "since": "", "mode": "keyword"}).json()
+    plain = client.get("/api/search", params={"q": "Ryanair", "mode": "keyword"}).json()
+    assert empty["total"] == plain["total"] > 0
+    assert client.get("/api/issues/2021-05-24", params={"lang": ""}).status_code == 200
+
+
+def test_405_says_allow_and_401_says_www_authenticate(sample_settings: Settings) -> None:
+    with TestClient(create_app(dataclasses.replace(sample_settings, admin_token="secret"))) as client:
+        wrong_method = client.get("/api/related")
+        assert wrong_method.status_code == 405 and wrong_method.headers["allow"] == "POST"
+        page = client.put("/related")
+        assert page.status_code == 405 and set(page.headers["allow"].split(", ")) == {"GET", "HEAD", "POST"}
+        unauthorized = client.post("/api/admin/reload")
+        assert unauthorized.status_code == 401 and unauthorized.headers["www-authenticate"].startswith("Bearer")

@@ -13,6 +13,7 @@ from indexer.settings import Settings
 from search.documents import ArticleRelated, SearchResponse
 from search.engine import Engine
 from search.errors import InvalidParameter, NotFound
+from search.query import parse_query
 from search.requests import related_request, search_request
 
 
@@ -132,6 +133,27 @@ def test_semantic_filters_apply_before_the_candidate_cut_off(engine: Engine, emb
     assert dated["total"] >= 1
     assert all(h["published"] >= "2025-01-01" for h in dated["hits"])
     assert not set(ids(dated)) & set(ids(unfiltered))
+
+
+def test_past_the_time_budget_the_answer_is_complete_but_says_partial(engine: Engine, embedder: Embedder) -> None:
+    hurried = Engine(engine.generation, embedder, dataclasses.replace(engine.settings, query_time_budget=1e-9))
+    request = search_request({"q": "sanctoins potash", "mode": "hybrid", "size": 50})
+    normal, rushed = engine.search(request), hurried.search(request)
+    assert not normal["partial"] and rushed["partial"]
+    assert normal["suggestion"] == "sanctions potash" and rushed["suggestion"] is None
+    assert (rushed["total"], ids(rushed)) == (normal["total"], ids(normal))  # the result set is whole
+    assert any("<mark>" in h["snippet"] for h in normal["hits"]) and not any(
+        "<mark>" in h["snippet"] for h in rushed["hits"]
+    )
+
+
+def test_ranges_over_text_are_not_expanded(engine: Engine) -> None:
+    from whoosh import query as wq
+
+    for text in ("[а TO я]", "[a TO z]", "title:[a TO z] potash"):
+        parsed = parse_query(text, engine.generation.keyword.schema)
+        assert not any(isinstance(leaf, wq.TermRange) for leaf in parsed.whoosh.leaves()), text
+    assert search(engine, "[a TO z]", size=100)["total"] < len(engine.catalog.group_keys)
 
 
 def test_date_and_language_filters(engine: Engine) -> None:

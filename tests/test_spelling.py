@@ -10,7 +10,7 @@ import pytest
 from search.documents import SearchResponse
 from search.engine import Engine
 from search.requests import search_request
-from search.spelling import Lexicon, query_words
+from search.spelling import MAX_CORRECTED_WORDS, Lexicon, query_words, suggest
 
 
 def search(engine: Engine, q: str, mode: str = "keyword", **kwargs: Any) -> SearchResponse:
@@ -111,3 +111,42 @@ def test_lexicon_knows_archive_words_and_their_languages(engine: Engine) -> None
         assert lexicon.frequency("санкции", "ru") > 0 and lexicon.frequency("санкции", "be") == 0
         assert lexicon.matches("санкцию") and not lexicon.known("санкцию")
         assert lexicon.correction("sanctoins", "en") == "sanctions"
+
+
+class CountingLexicon(Lexicon):
+    """A lexicon that counts its edit-distance look-ups (the expensive part of a correction)."""
+
+    lookups: list[tuple[str, int]]
+
+    def _within(self, word: str, distance: int) -> list[str]:
+        self.lookups.append((word, distance))
+        return super()._within(word, distance)
+
+
+def made_up_words(count: int) -> str:
+    """Fresh Cyrillic nonsense words, none in the archive (deterministic)."""
+    letters = "бвгджзклмнпрстфхцчшщ"
+    return " ".join(
+        "".join(letters[(i * 7 + j * 3) % len(letters)] for j in range(3 + i % 3)) + "ы" for i in range(count)
+    )
+
+
+def test_a_long_query_of_made_up_words_costs_a_bounded_number_of_look_ups(engine: Engine) -> None:
+    with engine.searcher() as searcher:
+        lexicon = CountingLexicon(searcher.reader(), engine.catalog.docnum_language, {})
+        lexicon.lookups = []
+        _suggestion, complete = suggest(made_up_words(140), lexicon, "ru")
+    assert complete and len({word for word, _ in lexicon.lookups}) <= MAX_CORRECTED_WORDS
+    assert all(distance == 1 for _, distance in lexicon.lookups)  # distance 2 only in short queries
+    result = search(engine, made_up_words(140), "hybrid")  # the whole query still answers
+    assert result["query"].startswith(made_up_words(1)) and not result["partial"]
+
+
+def test_distance_two_and_the_deadline(engine: Engine) -> None:
+    with engine.searcher() as searcher:
+        lexicon = CountingLexicon(searcher.reader(), engine.catalog.docnum_language, {})
+        lexicon.lookups = []
+        assert suggest("goverment", lexicon, "en") == ("government", True)
+        lexicon.lookups = []
+        assert suggest("goverment", lexicon, "en", deadline=0.0) == (None, False)  # past it: nothing looked up
+        assert lexicon.lookups == []
