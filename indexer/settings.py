@@ -105,6 +105,16 @@ class Settings:
         "",
         "Tests only: stop a build at a phase: `PHASE` (fail), `PHASE:kill` (SIGKILL) or `PHASE:enospc` (disk full).",
     )
+    frame_ancestors: str = _setting(
+        "'none'",
+        "Who may show the pages in a frame (the Content-Security-Policy `frame-ancestors` sources), e.g. "
+        "`https://example.org`; `'none'`: nobody.",
+    )
+    csp_extra_sources: str = _setting(
+        "",
+        "Space-separated sources the pages may also load scripts, styles, images, fonts and connections from "
+        "(added to the Content-Security-Policy), e.g. `https://static.example.org`; empty: only this server.",
+    )
     cors_origins: str = _setting(
         "",
         "Comma-separated origins allowed to call the API from browsers (CORS), e.g. `https://example.org`; "
@@ -160,6 +170,11 @@ class Settings:
             )
         if not self.model.strip():
             raise SettingsError(f"{ENV_PREFIX}MODEL: must not be empty")
+        for name in ("frame_ancestors", "csp_extra_sources"):
+            if re.search(r"[;,\r\n]", getattr(self, name)):
+                raise SettingsError(f"{ENV_PREFIX}{name.upper()}: must be sources separated by spaces (no ; or ,)")
+        if not self.frame_ancestors.strip():
+            raise SettingsError(f"{ENV_PREFIX}FRAME_ANCESTORS: must not be empty ('none' for nobody)")
         for origin in self.cors_origin_list:
             if origin != "*" and not re.fullmatch(r"https?://[^/\s]+", origin):
                 raise SettingsError(

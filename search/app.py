@@ -22,6 +22,7 @@ from indexer.errors import IndexerError
 from indexer.settings import Settings
 from search import api, openapi, pages
 from search.errors import SearchError, Unauthorized
+from search.headers import SecurityHeaders
 from search.live import LiveEngine, Reloader
 from search.pages import STATIC_DIR
 
@@ -104,7 +105,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Exception: handle_error,
     }
     live = LiveEngine()
-    middleware = [Middleware(AnswerUnexpected)]
+    middleware = [Middleware(SecurityHeaders, settings=settings), Middleware(AnswerUnexpected)]
     if settings.cors_origin_list:
         middleware.append(
             Middleware(
@@ -115,9 +116,30 @@ def create_app(settings: Settings | None = None) -> Starlette:
             )
         )
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=handlers, middleware=middleware)
+    # No "add a slash" redirects: they would be built from the request's Host header.
+    app.router.redirect_slashes = False
     app.state.settings = settings
     app.state.live = live
     return app
+
+
+def server_config(settings: Settings, host: str, port: int) -> Any:
+    """The uvicorn configuration ``serve`` runs with, chosen deliberately: no ``server`` banner; no
+    ``X-Forwarded-*`` trusted from anyone (nothing here uses the client's address or scheme, and
+    nothing records it); graceful stops within seconds. uvicorn has no timeout for incomplete request
+    headers: run it behind a reverse proxy that has one (docs/deployment in the README)."""
+    import uvicorn
+
+    return uvicorn.Config(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level="info",
+        timeout_graceful_shutdown=5,
+        server_header=False,
+        proxy_headers=False,
+        forwarded_allow_ips="",
+    )
 
 
 def check_servable(settings: Settings) -> None:

@@ -304,13 +304,11 @@ def _serve(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextI
     import uvicorn
 
     from indexer.generations import live_manifest
-    from search.app import check_servable, create_app
+    from search.app import check_servable, server_config
 
     live_manifest(settings.index_dir)  # clear errors instead of a failed lifespan
     check_servable(settings)
-    config = uvicorn.Config(
-        create_app(settings), host=args.host, port=args.port, log_level="info", timeout_graceful_shutdown=5
-    )
+    config = server_config(settings, args.host, args.port)
     server = uvicorn.Server(config)
     server.run()  # handles SIGINT/SIGTERM: stops accepting, finishes requests, runs the lifespan's close
     return EXIT_OK if server.started else EXIT_ERROR

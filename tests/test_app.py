@@ -312,3 +312,22 @@ def test_405_says_allow_and_401_says_www_authenticate(sample_settings: Settings)
         assert page.status_code == 405 and set(page.headers["allow"].split(", ")) == {"GET", "HEAD", "POST"}
         unauthorized = client.post("/api/admin/reload")
         assert unauthorized.status_code == 401 and unauthorized.headers["www-authenticate"].startswith("Bearer")
+
+
+def test_every_answer_carries_the_security_headers(client: TestClient) -> None:
+    for path in ("/", "/?q=Ryanair", "/api/search?q=Ryanair", "/static/style.css", "/nope", "/api/nope", "/health"):
+        headers = client.get(path).headers
+        policy = headers["content-security-policy"]
+        assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy and "unsafe-inline" not in policy
+        assert headers["x-content-type-options"] == "nosniff" and headers["referrer-policy"] == "no-referrer"
+        assert headers["x-frame-options"] == "DENY", path
+
+
+def test_framing_and_extra_sources_follow_the_settings(sample_settings: Settings) -> None:
+    settings = dataclasses.replace(
+        sample_settings, frame_ancestors="https://example.org", csp_extra_sources="https://cdn.example.org"
+    )
+    headers = TestClient(create_app(settings)).get("/health").headers
+    policy = headers["content-security-policy"]
+    assert "frame-ancestors https://example.org" in policy and "style-src 'self' https://cdn.example.org" in policy
+    assert "x-frame-options" not in headers

@@ -67,6 +67,8 @@ def test_search_facet_pages_article_and_related_in_chromium(chromium: str, serve
         try:
             page = browser.new_page(viewport={"width": 1200, "height": 900})
             page.set_default_timeout(30_000)
+            console: list[str] = []  # a Content-Security-Policy violation is reported here
+            page.on("console", lambda message: console.append(message.text) if message.type == "error" else None)
             page.goto(server + "/")
             shot(page, "01-home")
 
@@ -124,5 +126,6 @@ def test_search_facet_pages_article_and_related_in_chromium(chromium: str, serve
             phone.goto(server + "/?q=" + "выбары")
             assert phone.evaluate("document.documentElement.scrollWidth") <= 375
             shot(phone, "08-search-375px", full_page=False)  # the first screen a phone shows
+            assert console == []  # the pages pass the strict policy (nothing inline) and load every asset
         finally:
             browser.close()

@@ -15,8 +15,13 @@ from .conftest import running_server
 
 def test_serve_answers_and_stops_on_sigterm(sample_settings: Settings, sample_index: BuildReport) -> None:
     with running_server({"ARCHIVE_SEARCH_INDEX_DIR": str(sample_settings.index_dir)}) as (base, process):
-        result = httpx.get(f"{base}/api/search", params={"q": "Ryanair"}, timeout=30).json()
+        response = httpx.get(f"{base}/api/search", params={"q": "Ryanair"}, timeout=30)
+        result = response.json()
         assert result["generation"] == sample_index.generation and result["hits"]
+        assert "server" not in response.headers and response.headers["referrer-policy"] == "no-referrer"
+        # no redirect echoing the Host header, no X-Forwarded-* trusted
+        static = httpx.get(f"{base}/static", headers={"host": "evil.example"}, timeout=30)
+        assert static.status_code == 404 and "location" not in static.headers
         process.send_signal(signal.SIGTERM)
         started = time.monotonic()
         output, _ = process.communicate(timeout=10)

@@ -49,6 +49,9 @@ def test_environment_overrides() -> None:
         ({"ARCHIVE_SEARCH_HYBRID_ALPHA": "half"}, "ARCHIVE_SEARCH_HYBRID_ALPHA: expected a number"),
         ({"ARCHIVE_SEARCH_SEMANTIC_CANDIDATES": "0"}, "ARCHIVE_SEARCH_SEMANTIC_CANDIDATES: must be at least 1"),
         ({"ARCHIVE_SEARCH_CORS_ORIGINS": "example.org"}, "ARCHIVE_SEARCH_CORS_ORIGINS: 'example.org' is not an origin"),
+        ({"ARCHIVE_SEARCH_QUERY_TIME_BUDGET": "0"}, "ARCHIVE_SEARCH_QUERY_TIME_BUDGET: must be positive"),
+        ({"ARCHIVE_SEARCH_FRAME_ANCESTORS": ""}, "ARCHIVE_SEARCH_FRAME_ANCESTORS: must not be empty"),
+        ({"ARCHIVE_SEARCH_CSP_EXTRA_SOURCES": "a; script-src *"}, "ARCHIVE_SEARCH_CSP_EXTRA_SOURCES: must be sources"),
     ],
 )
 def test_invalid_values_name_the_setting(env: dict[str, str], message: str) -> None:
