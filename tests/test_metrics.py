@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from search.metrics import mrr_at_k, ndcg_at_k, recall_at_k
+from search.evaluation.metrics import mrr_at_k, ndcg_at_k, recall_at_k
 
 
 def test_ndcg_graded_relevance() -> None:
