@@ -14,7 +14,8 @@ from pathlib import Path
 
 from indexer.embedder import load_embedder
 from indexer.settings import Settings
-from search.evaluate import evaluate_collection, load_beir, throwaway_engine
+from search.evaluation.collection import load_beir
+from search.evaluation.runs import evaluate_collection, throwaway_engine
 
 VARIANTS = [("keyword", "rrf", 0.5), ("semantic", "rrf", 0.5), ("hybrid", "rrf", 0.5)] + [
     ("hybrid", "convex", alpha) for alpha in (0.3, 0.5, 0.7)

@@ -15,13 +15,9 @@ from typing import Any
 
 from indexer.embedder import load_embedder
 from indexer.settings import Settings
-from search.evaluate import (
-    evaluate_collection,
-    evaluate_translations,
-    load_beir,
-    read_translation_archive,
-    throwaway_engine,
-)
+from search.evaluation.collection import load_beir
+from search.evaluation.runs import evaluate_collection, throwaway_engine
+from search.evaluation.translations import evaluate_translations, read_translation_archive
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data"

@@ -21,6 +21,7 @@ class InvalidParameter(SearchError):
     def __init__(self, name: str, reason: str) -> None:
         super().__init__(f"{name}: {reason}")
         self.name = name
+        self.reason = reason
 
 
 class QueryTooLong(InvalidParameter):

@@ -1,103 +1,74 @@
-"""The editors' commands of the CLI: reindex, remove, rollback, verify, status (the weekly routine)."""
+"""The editors' commands: reindex, remove, rollback, verify, status (the weekly routine, indexer code only)."""
 
 from __future__ import annotations
 
-import argparse
-import json
-from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any
+
+import click
 
 from indexer.settings import Settings
+from search.cli.context import EXIT_ERROR, EXIT_OK, CommandError, Console, command, json_option, print_json
 
 if TYPE_CHECKING:
     from indexer.build import BuildReport
 
-EXIT_OK = 0
-EXIT_ERROR = 1
-EXIT_USAGE = 2
+dry_run_option = click.option("--dry-run", is_flag=True, help="say what would change; publish nothing")
 
 
-class CommandError(Exception):
-    """A user-facing failure of a command that is not an indexer error."""
+@command("reindex", "publish a new generation from the sources")
+@click.argument("sources", nargs=-1, type=click.Path(path_type=Path), metavar="[SOURCE]...")
+@click.option("--strict", is_flag=True, help="fail (exit 1, nothing published) if any line is bad")
+@click.option("--full", is_flag=True, help="analyse and embed every article again")
+@click.option("--prune", is_flag=True, help="remove live articles that no SOURCE has")
+@dry_run_option
+@json_option
+def reindex(
+    console: Console, /, sources: tuple[Path, ...], strict: bool, full: bool, prune: bool, dry_run: bool, as_json: bool
+) -> int:
+    """Publish a new generation: new and changed articles added, the rest carried over.
 
-
-def print_json(doc: Mapping[str, Any], out: TextIO) -> None:
-    out.write(json.dumps(doc, ensure_ascii=False) + "\n")
-
-
-def add_maintenance_commands(commands: Any) -> None:
-    """Register the editors' sub-commands on the CLI's sub-parser group."""
-    reindex = commands.add_parser(
-        "reindex", help="publish a new generation: new and changed articles added, the rest carried over"
-    )
-    reindex.add_argument(
-        "sources",
-        nargs="*",
-        type=Path,
-        metavar="SOURCE",
-        help=".jsonl files or directories of them (default: ARCHIVE_SEARCH_ARCHIVE)",
-    )
-    reindex.add_argument("--strict", action="store_true", help="fail (exit 1, nothing published) if any line is bad")
-    reindex.add_argument("--full", action="store_true", help="analyse and embed every article again")
-    reindex.add_argument("--prune", action="store_true", help="remove live articles that no SOURCE has")
-    reindex.add_argument("--dry-run", action="store_true", help="say what would change; publish nothing")
-    reindex.add_argument("--json", action="store_true", help="print one JSON summary on stdout")
-
-    remove = commands.add_parser("remove", help="take articles down: publish the live generation without them")
-    remove.add_argument("ids", nargs="+", metavar="ID")
-    remove.add_argument("--dry-run", action="store_true", help="say what would change; publish nothing")
-    remove.add_argument("--json", action="store_true", help="print one JSON summary on stdout")
-
-    rollback = commands.add_parser("rollback", help="make the previous generation live again")
-    rollback.add_argument("--json", action="store_true", help="print one JSON summary on stdout")
-
-    verify = commands.add_parser("verify", help="check a generation's files against its manifest (exit 1 if not)")
-    verify.add_argument("generation", nargs="?", metavar="GENERATION", help="default: the live one")
-    verify.add_argument("--json", action="store_true", help="print one JSON document on stdout")
-
-    status = commands.add_parser("status", help="show the live generation")
-    status.add_argument("--json", action="store_true", help="print one JSON document on stdout")
-    status.add_argument(
-        "--check",
-        action="store_true",
-        help="exit 1 unless the live generation can be served by this code (schema, analyzer)",
-    )
-
-
-def _reindex(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
+    SOURCE: .jsonl files or directories of them (default: ARCHIVE_SEARCH_ARCHIVE).
+    """
     from indexer.build import build_generation, terminal_progress
     from indexer.embedder import load_embedder
     from indexer.vector_index import limit_faiss_threads
 
-    sources = args.sources or [settings.archive]
-    missing = [s for s in sources if not s.exists()]
+    settings = console.settings()
+    paths = list(sources) or [settings.archive]
+    missing = [s for s in paths if not s.exists()]
     if missing:  # fail before the model loads
         raise CommandError(f"{missing[0]}: no such file or directory")
-    embedder = load_embedder(settings, quiet=args.json)  # torch limited to TORCH_THREADS (2 by default)
+    embedder = load_embedder(settings, quiet=as_json)  # torch limited to TORCH_THREADS (2 by default)
     limit_faiss_threads(1)
     report = build_generation(
         settings,
         embedder,
-        sources,
-        strict=args.strict,
-        full=args.full,
-        prune=args.prune,
-        dry_run=args.dry_run,
+        paths,
+        strict=strict,
+        full=full,
+        prune=prune,
+        dry_run=dry_run,
         progress=terminal_progress,
     )
-    _print_report(report, args.json, out, err)
+    _print_report(report, as_json, console)
     return EXIT_OK
 
 
-def _remove(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
+@command("remove", "take articles down: publish the live generation without them")
+@click.argument("ids", nargs=-1, required=True, metavar="ID...")
+@dry_run_option
+@json_option
+def remove(console: Console, /, ids: tuple[str, ...], dry_run: bool, as_json: bool) -> int:
+    """Take articles down: publish the live generation without them (every ID must exist; nothing is embedded)."""
     from indexer.build import remove_articles
 
-    _print_report(remove_articles(settings, args.ids, dry_run=args.dry_run), args.json, out, err)
+    _print_report(remove_articles(console.settings(), list(ids), dry_run=dry_run), as_json, console)
     return EXIT_OK
 
 
-def _print_report(report: BuildReport, as_json: bool, out: TextIO, err: TextIO) -> None:
+def _print_report(report: BuildReport, as_json: bool, console: Console) -> None:
+    out, err = console.out, console.err
     if as_json:
         print_json(report.to_json(), out)
         return
@@ -132,34 +103,44 @@ def _print_report(report: BuildReport, as_json: bool, out: TextIO, err: TextIO) 
         print(f"Note:      {note}", file=out)
 
 
-def _rollback(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
-    from indexer.generations import rollback
+@command("rollback", "make the previous generation live again")
+@json_option
+def rollback(console: Console, /, as_json: bool) -> int:
+    """Make the newest generation older than the live one live again."""
+    from indexer.generations import rollback as roll_back
     from indexer.lock import reindex_lock
 
+    settings = console.settings()
     with reindex_lock(settings.index_dir):
-        was, now = rollback(settings.index_dir)
-    if args.json:
-        print_json({"previous": was, "generation": now}, out)
+        was, now = roll_back(settings.index_dir)
+    if as_json:
+        print_json({"previous": was, "generation": now}, console.out)
     else:
-        print(f"Rolled back: generation {now} is live again (was {was})", file=out)
+        print(f"Rolled back: generation {now} is live again (was {was})", file=console.out)
     return EXIT_OK
 
 
-def _verify(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
+@command("verify", "check a generation's files against its manifest (exit 1 if not)")
+@click.argument("generation", required=False, metavar="[GENERATION]")
+@json_option
+def verify(console: Console, /, generation: str | None, as_json: bool) -> int:
+    """Check a generation's files against its manifest (checksums, counts) and the configured model;
+    exit 1 on any mismatch. GENERATION: default the live one."""
     from indexer.embedder import load_embedder
     from indexer.generations import current_generation_id, generations_dir, read_manifest, verify_generation
 
-    generation = args.generation or current_generation_id(settings.index_dir)
+    settings, out = console.settings(), console.out
+    generation = generation or current_generation_id(settings.index_dir)
     embedder = load_embedder(settings, quiet=True)
     problems = verify_generation(settings.index_dir, generation, embedder.info)
     counts: dict[str, Any] = {}
     if not problems and generation:
         counts = read_manifest(generations_dir(settings.index_dir) / generation).get("counts", {})
-    if args.json:
+    if as_json:
         print_json({"generation": generation, "ok": not problems, "problems": problems, "counts": counts}, out)
     elif problems:
         for problem in problems:
-            print(f"{generation}: {problem}", file=err)
+            print(f"{generation}: {problem}", file=console.err)
         print(f"Generation {generation}: {len(problems)} problem(s)", file=out)
     else:
         print(
@@ -191,13 +172,20 @@ def status_document(settings: Settings) -> dict[str, Any]:
     }
 
 
-def _status(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
-    if args.check:
+@command("status", "show the live generation")
+@json_option
+@click.option(
+    "--check", is_flag=True, help="exit 1 unless the live generation can be served by this code (schema, analyzer)"
+)
+def status(console: Console, /, as_json: bool, check: bool) -> int:
+    """Show the live generation: model, counts per language, created time."""
+    settings, out = console.settings(), console.out
+    if check:
         from indexer.generations import check_compatible, live_manifest
 
         check_compatible(live_manifest(settings.index_dir), None)
     doc = status_document(settings)
-    if args.json:
+    if as_json:
         print_json(doc, out)
         return EXIT_OK
     langs = ", ".join(f"{k} {v}" for k, v in doc["languages"].items())
@@ -210,11 +198,5 @@ def _status(args: argparse.Namespace, settings: Settings, out: TextIO, err: Text
     return EXIT_OK
 
 
-#: Sub-command name → handler(args, settings, stdout, stderr) → exit status.
-MAINTENANCE_COMMANDS: dict[str, Callable[[argparse.Namespace, Settings, TextIO, TextIO], int]] = {
-    "reindex": _reindex,
-    "remove": _remove,
-    "rollback": _rollback,
-    "verify": _verify,
-    "status": _status,
-}
+#: The editors' commands, in the order ``--help`` lists them.
+COMMANDS = (reindex, remove, rollback, verify, status)

@@ -7,8 +7,9 @@ from collections.abc import Mapping, Sequence
 
 
 def ndcg_at_k(ranked: Sequence[str], judgements: Mapping[str, int], k: int = 10) -> float:
-    """nDCG@k with linear gain (the graded relevance) and the ideal ranking of all judged documents."""
-    dcg = sum(judgements.get(doc, 0) / math.log2(i + 2) for i, doc in enumerate(ranked[:k]))
+    """nDCG@k with linear gain (the graded relevance; a negative grade gains nothing, as in trec_eval's
+    ``ndcg_cut``) and the ideal ranking of all judged documents."""
+    dcg = sum(max(judgements.get(doc, 0), 0) / math.log2(i + 2) for i, doc in enumerate(ranked[:k]))
     ideal = sorted((g for g in judgements.values() if g > 0), reverse=True)[:k]
     idcg = sum(g / math.log2(i + 2) for i, g in enumerate(ideal))
     return dcg / idcg if idcg > 0 else 0.0

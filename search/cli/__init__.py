@@ -1,0 +1,35 @@
+"""The ``archive-search`` command: the editors', searchers' and evaluators' commands in one group."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+import click
+
+from search.cli import editors, evaluation, searching
+from search.cli.context import CONTEXT_SETTINGS, invoke
+
+
+def commands() -> click.Group:
+    """The command group (``archive-search COMMAND``)."""
+    group = click.Group(
+        "archive-search",
+        help="Search the Belarus newsletter archive: build and inspect the index.",
+        epilog="Settings come from ARCHIVE_SEARCH_* environment variables (see the README).",
+        context_settings=CONTEXT_SETTINGS,
+    )
+    for command in (*editors.COMMANDS, *searching.COMMANDS, *evaluation.COMMANDS):
+        group.add_command(command)
+    return group
+
+
+def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+    """Run the CLI; returns the exit status instead of exiting (the console script exits with it)."""
+    return invoke(commands(), argv, stdout or sys.stdout, stderr or sys.stderr)
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

@@ -1,0 +1,187 @@
+"""The searchers' commands: query (one text or a file of them), related, serve."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, get_args
+
+import click
+
+from indexer.settings import Settings
+from search.cli.context import EXIT_ERROR, EXIT_OK, CommandError, Console, command, json_option, print_json
+from search.documents import Language
+from search.limits import DEFAULT_PAGE_SIZE, DEFAULT_RELATED_LIMIT, MAX_PAGE_SIZE, MAX_RELATED_LIMIT
+from search.requests import MODES, RELATED_SCOPES
+
+if TYPE_CHECKING:
+    from search.engine import Engine
+    from search.requests import SearchRequest
+
+LANGUAGES: tuple[str, ...] = get_args(Language)
+
+
+def _open_engine(settings: Settings) -> Engine:
+    from indexer.embedder import load_embedder
+    from indexer.generations import live_manifest
+    from search.engine import Engine
+
+    live_manifest(settings.index_dir)  # no index: fail before loading the model
+    return Engine.open(settings, load_embedder(settings, quiet=True))
+
+
+# The parameters are named as search_request's (``--limit`` is ``size``): its errors name the option.
+@command("query", "search the live generation")
+@click.argument("q", required=False, metavar="[TEXT]")
+@click.option(
+    "--from-file",
+    type=click.Path(path_type=Path),
+    metavar="FILE",
+    help="run every line of FILE as a query in one process; print timings and p50/p95",
+)
+@click.option("--mode", type=click.Choice(MODES), default="hybrid")
+@click.option("--lang", multiple=True, type=click.Choice(LANGUAGES), help="only this language (repeatable)")
+@click.option("--category", multiple=True, metavar="C", help="only this category (repeatable)")
+@click.option("--since", metavar="YYYY-MM-DD", help="published on or after")
+@click.option("--until", metavar="YYYY-MM-DD", help="published on or before")
+@click.option("--limit", "size", type=click.IntRange(1, MAX_PAGE_SIZE), default=DEFAULT_PAGE_SIZE, help="hits per page")
+@click.option("--page", type=click.IntRange(min=1), default=1)
+@json_option
+def query(console: Console, /, q: str | None, from_file: Path | None, mode: str, as_json: bool, **params: Any) -> int:
+    """Search the live generation for TEXT, or for every line of --from-file FILE in one process."""
+    from search.requests import search_request
+
+    if (q is None) == (from_file is None):
+        raise click.UsageError("give either a query TEXT or --from-file FILE")
+
+    def request(text: str) -> SearchRequest:  # params: lang, category, since, until, size, page
+        return search_request({"q": text, "mode": mode, **params})
+
+    if from_file is not None:
+        try:
+            lines = [line.strip() for line in from_file.read_text(encoding="utf-8").splitlines()]
+        except OSError as exc:
+            raise CommandError(f"{from_file}: cannot read: {exc.strerror or exc}") from None
+        requests = [request(line) for line in lines if line]  # validate all before loading the model
+        _print_timings(_open_engine(console.settings()), requests, mode, as_json, console)
+        return EXIT_OK
+
+    req = request(str(q))
+    result = _open_engine(console.settings()).search(req)
+    out = console.out
+    if as_json:
+        print_json(result, out)
+        return EXIT_OK
+    print(
+        f"{result['total']} results ({result['mode']}, {result['took_ms']:.1f} ms, generation "
+        f"{result['generation']}), page {result['page']}",
+        file=out,
+    )
+    for number, hit in enumerate(result["hits"], start=(req.page - 1) * req.size + 1):
+        others = ", ".join(t["language"] for t in hit["translations"])
+        print(
+            f"{number:3d}. [{hit['language']}] {hit['title']}  ({hit['published']}, "
+            f"{hit['category_label'] or hit['category'] or 'no category'})  {hit['id']}",
+            file=out,
+        )
+        print(f"     {terminal_snippet(hit['snippet'])}", file=out)
+        if others:
+            print(f"     also in: {others}", file=out)
+    return EXIT_OK
+
+
+def _print_timings(engine: Engine, requests: list[SearchRequest], mode: str, as_json: bool, console: Console) -> None:
+    """``query --from-file``: each query's total and time, then p50 and p95."""
+    timings: list[dict[str, Any]] = []
+    for req in requests:
+        result = engine.search(req)
+        timings.append({"query": req.q, "total": result["total"], "took_ms": result["took_ms"]})
+    summary = {
+        "mode": mode,
+        "generation": engine.generation_id,
+        "queries": timings,
+        **percentiles([t["took_ms"] for t in timings]),
+    }
+    out = console.out
+    if as_json:
+        print_json(summary, out)
+        return
+    for t in timings:
+        print(f"{t['took_ms']:9.2f} ms  {t['total']:6d}  {t['query']}", file=out)
+    print(
+        f"{len(timings)} queries ({mode}): p50 {summary['p50_ms']:.2f} ms, p95 {summary['p95_ms']:.2f} ms",
+        file=out,
+    )
+
+
+def terminal_snippet(snippet: str) -> str:
+    """An HTML snippet for a terminal: ``<mark>x</mark>`` → ``[x]``, entities unescaped."""
+    import html
+
+    return html.unescape(snippet.replace("<mark>", "[").replace("</mark>", "]"))
+
+
+def percentiles(values: list[float]) -> dict[str, float]:
+    """p50 and p95 (nearest rank) of ``values`` in ms."""
+    if not values:
+        return {"p50_ms": 0.0, "p95_ms": 0.0}
+    ordered = sorted(values)
+
+    def at(fraction: float) -> float:
+        return ordered[min(len(ordered) - 1, max(0, math.ceil(fraction * len(ordered)) - 1))]
+
+    return {"p50_ms": at(0.5), "p95_ms": at(0.95)}
+
+
+# The parameters are named as related_request's.
+@command("related", "related commentaries of an article")
+@click.argument("article_id", metavar="ID")
+@click.option("--limit", type=click.IntRange(1, MAX_RELATED_LIMIT), default=DEFAULT_RELATED_LIMIT, help="how many")
+@click.option(
+    "--scope",
+    type=click.Choice(RELATED_SCOPES),
+    default="past",
+    help="past: published before the article; all: any date",
+)
+@json_option
+def related(console: Console, /, article_id: str, limit: int, scope: str, as_json: bool) -> int:
+    """Related commentaries of the article ID (by default those published before it)."""
+    from search.requests import related_request
+
+    wanted = related_request(article_id, {"limit": limit, "scope": scope})
+    doc = _open_engine(console.settings()).related(wanted)
+    out = console.out
+    if as_json:
+        print_json(doc, out)
+        return EXIT_OK
+    print(f"Related to {doc['id']} ({scope}):", file=out)
+    for number, hit in enumerate(doc["related"], start=1):
+        print(
+            f"{number:3d}. [{hit['language']}] {hit['title']}  ({hit['published']}, score {hit['score']:.3f})"
+            f"  {hit['id']}",
+            file=out,
+        )
+    return EXIT_OK
+
+
+@command("serve", "serve the search API and pages over HTTP")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000)
+def serve(console: Console, /, host: str, port: int) -> int:
+    """Serve the search API and pages over HTTP (uvicorn, in-process; stops gracefully on SIGTERM or Ctrl-C)."""
+    import uvicorn
+
+    from indexer.generations import live_manifest
+    from search.app import check_servable, server_config
+
+    settings = console.settings()
+    live_manifest(settings.index_dir)  # clear errors instead of a failed lifespan
+    check_servable(settings)
+    config = server_config(settings, host, port)
+    server = uvicorn.Server(config)
+    server.run()  # handles SIGINT/SIGTERM: stops accepting, finishes requests, runs the lifespan's close
+    return EXIT_OK if server.started else EXIT_ERROR
+
+
+#: The searchers' commands.
+COMMANDS = (query, related, serve)
