@@ -127,6 +127,9 @@ async def related_body(request: Request) -> dict[str, Any]:
         raise InvalidParameter("body", 'must be a JSON object, e.g. {"text": "..."}') from None
     if not isinstance(document, dict):
         raise InvalidParameter("body", 'must be a JSON object, e.g. {"text": "..."}')
+    for name, value in document.items():
+        if value is None:  # the schema has no null: leave a field out for its default
+            raise InvalidParameter(name, "must not be null (leave it out for the default)")
     return document
 
 

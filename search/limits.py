@@ -7,6 +7,8 @@ MAX_QUERY_CHARS = 1000
 #: Hits per page: the default and the most a request may ask for.
 DEFAULT_PAGE_SIZE = 10
 MAX_PAGE_SIZE = 100
+#: The last page number a request may ask for (10,000 pages of 100 hits: past any archive's end).
+MAX_PAGE = 10_000
 #: Related commentaries per request: the default and the most.
 DEFAULT_RELATED_LIMIT = 10
 MAX_RELATED_LIMIT = 100

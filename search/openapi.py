@@ -14,6 +14,8 @@ from search.requests import ISSUE_PARAMS, RELATED_PARAMS, RELATED_TEXT_PARAMS, S
 OPENAPI_VERSION = "3.1.0"
 API_VERSION = "1.0.0"
 _REF = "#/components/schemas/{model}"
+#: The empty value an HTML form sends for a field left empty.
+EMPTY = {"type": "string", "const": ""}
 
 #: The documents of the API, by their name in ``components/schemas``.
 DOCUMENTS: dict[str, Any] = {
@@ -60,14 +62,20 @@ def query_parameters(adapter: TypeAdapter[Any]) -> list[dict[str, Any]]:
     parameters = []
     for name, schema in declared["properties"].items():
         schema = dict(schema)
-        parameter: dict[str, Any] = {"name": name, "in": "query", "required": name in declared.get("required", ())}
-        parameter["schema"] = schema
+        required = name in declared.get("required", ())
+        parameter: dict[str, Any] = {"name": name, "in": "query", "required": required}
         parameter["description"] = schema.pop("description", "")
         examples = schema.pop("examples", None)
         if examples:
             parameter["example"] = examples[0]
         if schema.get("type") == "array":  # repeated: ?lang=ru&lang=be
             parameter.update(style="form", explode=True)
+            schema["items"] = {"anyOf": [schema["items"], EMPTY]}
+        elif not required:
+            schema = {"anyOf": [schema, EMPTY], **({"default": schema.pop("default")} if "default" in schema else {})}
+        if not required:  # HTML forms send their empty fields: an empty value is a parameter not given
+            parameter["description"] += " (empty: as if not given)"
+        parameter["schema"] = schema
         parameters.append(parameter)
     return parameters
 

@@ -25,6 +25,7 @@ from search.fusion import FUSION_METHODS
 from search.limits import (
     DEFAULT_PAGE_SIZE,
     DEFAULT_RELATED_LIMIT,
+    MAX_PAGE,
     MAX_PAGE_SIZE,
     MAX_QUERY_CHARS,
     MAX_RELATED_LIMIT,
@@ -55,6 +56,8 @@ def _whole(value: Any) -> Any:
     """A whole number, also as text ("5"); booleans and fractions are refused."""
     if isinstance(value, int) and not isinstance(value, bool):
         return value
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e18:  # JSON's 40.0 is an integer too
+        return int(value)
     if isinstance(value, str) and re.fullmatch(r"-?[0-9]{1,18}", value):  # ASCII digits: not "+3", " 5", "5_000", "٣"
         return int(value)
     raise PydanticCustomError("ours", "must be a whole number, got {given}", {"given": repr(value)})
@@ -82,14 +85,14 @@ class SearchParams(TypedDict, total=False):
         ]
     ]
     mode: Annotated[Mode, _about("retrieval mode", "hybrid", "hybrid")]
-    lang: Annotated[list[Language], _about("language filter (repeatable: any of them; empty: no filter)", ["ru"])]
+    lang: Annotated[list[Language], _about("language filter (repeatable: any of them)", ["ru"])]
     category: Annotated[Names, _about("category key filter (repeatable)", ["economy"])]
     author: Annotated[Names, _about("author filter, any case (repeatable)")]
     tag: Annotated[Names, _about("tag filter, any case (repeatable)")]
     since: Annotated[Day, _about("published on or after", "2020-01-01")]
     until: Annotated[Day, _about("published on or before (not before since)", "2025-12-31")]
     sort: Annotated[Sort, _about("order of hits", "date", "relevance")]
-    page: Annotated[int, Field(ge=1), WHOLE, _about("page number", 1, 1)]
+    page: Annotated[int, Field(ge=1, le=MAX_PAGE), WHOLE, _about("page number", 1, 1)]
     size: Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE), WHOLE, _about("hits per page", 5, DEFAULT_PAGE_SIZE)]
     as_typed: Annotated[bool, _about("1: search the text as typed (no keyboard-layout correction)", None, False)]
 
@@ -117,7 +120,7 @@ class RelatedParams(TypedDict, total=False):
 class IssueParams(TypedDict, total=False):
     """``GET /api/issues/{start}``."""
 
-    lang: Annotated[Language, _about("show each commentary in this language where it exists (empty: none)", "en")]
+    lang: Annotated[Language, _about("show each commentary in this language where it exists", "en")]
 
 
 SEARCH_PARAMS = TypeAdapter(SearchParams)

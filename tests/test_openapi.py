@@ -59,9 +59,9 @@ def test_schemas_and_parameters_derive_from_the_declarations(document: dict[str,
     assert set(DOCUMENTS) | {"Translation", "Facets", "CategoryCount", "ErrorBody"} <= set(schemas)
     search = {p["name"]: p for p in document["paths"]["/api/search"]["get"]["parameters"]}
     assert set(search) == set(SearchParams.__annotations__)
-    assert (
-        search["size"]["schema"]["maximum"] == MAX_PAGE_SIZE and search["q"]["schema"]["maxLength"] == MAX_QUERY_CHARS
-    )
+    assert search["size"]["schema"]["anyOf"][0]["maximum"] == MAX_PAGE_SIZE  # or empty (a form's field left empty)
+    assert search["size"]["schema"]["anyOf"][1] == {"type": "string", "const": ""}
+    assert search["q"]["schema"]["maxLength"] == MAX_QUERY_CHARS
     assert search["q"]["required"] and not search["mode"]["required"] and search["lang"]["explode"]
     assert schemas["SearchResponse"]["properties"]["size"]["maximum"] == MAX_PAGE_SIZE
     assert schemas["SearchResponse"]["required"] == list(documents.SearchResponse.__annotations__)

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from indexer.schema import build_schema
 from search.query import parse_query, semantic_text
+
+SCHEMA = build_schema()
 
 
 @pytest.mark.parametrize("text", ["(unbalanced OR", '"', "AND OR", "title:", ")))", "NOT", "category:"])
@@ -63,3 +67,18 @@ def test_text_without_syntax_is_read_as_the_plain_words(text: str, plain: bool) 
     assert (parsed.whoosh == as_words.whoosh) is plain
     if plain:
         assert parsed.terms == as_words.terms and not parsed.explicit
+
+
+@settings(max_examples=300, derandomize=True, deadline=None, database=None)
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=200))
+def test_any_text_parses_without_raising(text: str) -> None:
+    parsed = parse_query(text, SCHEMA)
+    assert parsed.whoosh is not None and set(parsed.terms) == {"en", "ru", "be"}
+
+
+@settings(max_examples=200, derandomize=True, deadline=None, database=None)
+@given(
+    st.text(alphabet=st.sampled_from("ab ру \"():[]{}^*~+-'ANDORNOT"), max_size=60).map(lambda t: t.replace("  ", " "))
+)
+def test_query_syntax_soup_parses_without_raising(text: str) -> None:
+    parse_query(text, SCHEMA)

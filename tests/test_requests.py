@@ -6,6 +6,8 @@ import datetime as dt
 from typing import get_args
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from indexer.archive import LANGUAGES
 from search.documents import Language
@@ -79,6 +81,7 @@ def test_query_values_collect_repeated_parameters() -> None:
         ({"text": "  "}, InvalidParameter, "text: must be a non-empty string"),
         ({"text": ["x"]}, InvalidParameter, "text: must be a non-empty string"),
         ({"text": "x", "limit": 2.5}, InvalidParameter, "limit: must be a whole number, got 2.5"),
+        ({"text": "x", "limit": 1e300}, InvalidParameter, "limit: must be a whole number, got 1e+300"),
         ({"text": "x", "limit": "101"}, InvalidParameter, "limit: must be at most 100, got 101"),
         ({"text": "x", "lang": "ru"}, InvalidParameter, "lang: must be a list of language codes"),
         ({"text": "x", "until": 2020}, InvalidParameter, "until: must be a date YYYY-MM-DD, got 2020"),
@@ -120,3 +123,37 @@ def test_fusion_travels_on_the_request() -> None:
         SearchRequest("x", fusion="max")
     with pytest.raises(InvalidParameter, match="alpha"):
         SearchRequest("x", alpha=1.5)
+
+
+_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=True),
+    st.text(max_size=30),
+    st.lists(st.text(max_size=10), max_size=3),
+    st.dictionaries(st.text(max_size=5), st.integers(), max_size=2),
+)
+
+
+@settings(max_examples=300, derandomize=True, deadline=None, database=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(["q", "mode", "lang", "since", "until", "page", "size", "sort", "as_typed", "tag", "x"]),
+        _VALUES,
+    )
+)
+def test_any_search_parameters_give_a_request_or_our_error(raw: dict[str, object]) -> None:
+    try:
+        search_request(raw)
+    except InvalidParameter as exc:
+        assert exc.message.startswith(exc.name + ": ")
+
+
+@settings(max_examples=300, derandomize=True, deadline=None, database=None)
+@given(st.dictionaries(st.sampled_from(["text", "limit", "lang", "since", "until", "size"]), _VALUES))
+def test_any_related_body_gives_a_request_or_our_error(raw: dict[str, object]) -> None:
+    try:
+        related_text_request(raw)
+    except InvalidParameter as exc:
+        assert exc.message.startswith(exc.name + ": ")
