@@ -207,14 +207,15 @@ def open_generation(index_dir: Path, generation_id: str | None = None, model: Mo
     except Exception as exc:  # noqa: BLE001 - any damage is reported the same way
         raise GenerationError(f"generation {generation_id} cannot be opened: {type(exc).__name__}: {exc}") from None
     counts = manifest.get("counts", {})
+    articles = keyword.doc_count()  # each count opens a Whoosh reader: ask once
     if (
-        keyword.doc_count() != counts.get("articles")
+        articles != counts.get("articles")
         or vectors.ntotal != counts.get("passages")
         or len(passages) != counts.get("passages")
     ):
         keyword.close()
         raise GenerationError(
-            f"generation {generation_id} does not match its manifest: {keyword.doc_count()} articles, "
+            f"generation {generation_id} does not match its manifest: {articles} articles, "
             f"{vectors.ntotal} vectors, {len(passages)} passages; manifest says "
             f"{counts.get('articles')} articles, {counts.get('passages')} passages"
         )
@@ -226,7 +227,7 @@ def open_generation(index_dir: Path, generation_id: str | None = None, model: Mo
         columns = read_columns(
             path,
             documents=keyword.doc_count_all(),
-            articles=keyword.doc_count(),
+            articles=articles,
             passages=vectors.ntotal,
             groups=int(counts.get("groups", 0)),
             dimension=vectors.d,
