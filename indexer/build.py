@@ -10,7 +10,7 @@ import signal
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -124,6 +124,42 @@ class BuildReport:
 Progress = Callable[[str, int], AbstractContextManager[Callable[[int], None]]]
 
 
+@dataclass(frozen=True, slots=True)
+class _Run:
+    """What a run knows before it carries out its plan (for the report)."""
+
+    started: float
+    notes: tuple[str, ...] = ()
+    bad_lines: tuple[BadLine, ...] = ()
+    sources: tuple[str, ...] = ()
+    dry_run: bool = False
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class PassageVectors:
+    """The vectors phase's result: every passage of the new generation and its vector, in row order."""
+
+    passages: tuple[Passage, ...]
+    vectors: npt.NDArray[np.float32]
+    model: dict[str, Any]  # the model record the manifest gets
+    embedded: int = 0  # passages the model embedded now (the rest were carried over or cached)
+    seconds: float = 0.0  # time spent embedding
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """The write phase's result: the new generation's figures (the live one's when nothing is written)."""
+
+    languages: dict[str, int]
+    passages: int
+    embedded_passages: int = 0
+    embedding_seconds: float = 0.0
+
+
+#: A run's vectors phase: the passages and vectors of the plan's articles, given the plan and a progress.
+VectorsPhase = Callable[[ChangePlan, Progress], PassageVectors]
+
+
 @contextmanager
 def _no_progress(label: str, total: int) -> Iterator[Callable[[int], None]]:
     yield lambda n: None
@@ -233,7 +269,7 @@ def remove_articles(settings: Settings, ids: Sequence[str], *, dry_run: bool = F
             )
         plan = plan_removal(base, live_ids, list(ids))
         run = _Run(started, tuple(notes), dry_run=dry_run)
-        return _carry_out(settings, plan, lambda plan, _progress: _kept(base_dir, plan.keep), None, "", run)
+        return _carry_out(settings, plan, partial(_kept, base_dir), None, "", run)
 
 
 def _live_hashes(directory: Path) -> dict[str, str]:
@@ -264,42 +300,6 @@ def _plan(settings: Settings, info: ModelInfo, articles: list[Article], *, full:
         plan.rebuilt = missing
         plan.not_seen = [a.id for a in missing]
     return plan
-
-
-@dataclass(frozen=True, slots=True)
-class _Run:
-    """What a run knows before it carries out its plan (for the report)."""
-
-    started: float
-    notes: tuple[str, ...] = ()
-    bad_lines: tuple[BadLine, ...] = ()
-    sources: tuple[str, ...] = ()
-    dry_run: bool = False
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class PassageVectors:
-    """The vectors phase's result: every passage of the new generation and its vector, in row order."""
-
-    passages: tuple[Passage, ...]
-    vectors: npt.NDArray[np.float32]
-    model: dict[str, Any]  # the model record the manifest gets
-    embedded: int = 0  # passages the model embedded now (the rest were carried over or cached)
-    seconds: float = 0.0  # time spent embedding
-
-
-@dataclass(frozen=True, slots=True)
-class Written:
-    """The write phase's result: the new generation's figures (the live one's when nothing is written)."""
-
-    languages: dict[str, int]
-    passages: int
-    embedded_passages: int = 0
-    embedding_seconds: float = 0.0
-
-
-#: A run's vectors phase: the passages and vectors of the plan's articles, given the plan and a progress.
-VectorsPhase = Callable[[ChangePlan, Progress], PassageVectors]
 
 
 def _carry_out(
@@ -479,16 +479,16 @@ def _embed(settings: Settings, embedder: Embedder, plan: ChangePlan, progress: P
             raise BuildError(f"embedder returned {vectors.shape} for {len(fresh)} passages of dimension {dimension}")
     if plan.base is None:
         return PassageVectors(tuple(fresh), vectors, model_record(embedder.info), embedded, seconds)
-    kept = _kept(generations_dir(settings.index_dir) / plan.base, plan.keep)
+    kept = _kept(generations_dir(settings.index_dir) / plan.base, plan)
     return PassageVectors(
         (*kept.passages, *fresh), np.concatenate([kept.vectors, vectors]), kept.model, embedded, seconds
     )
 
 
-def _kept(base: Path, keep: Collection[str]) -> PassageVectors:
-    """The passages and vectors of the kept articles, copied from the generation they come from (``remove``'s
-    vectors phase: it never embeds)."""
-    wanted = set(keep)
+def _kept(base: Path, plan: ChangePlan, progress: Progress | None = None) -> PassageVectors:
+    """The passages and vectors of the articles the plan keeps, copied from the generation they come from
+    (``remove``'s whole vectors phase: it never embeds)."""
+    wanted = set(plan.keep)
     passages, rows = [], []
     for row, passage in enumerate(read_passages(base)):
         if passage.article_id in wanted:

@@ -100,8 +100,9 @@ class Catalog:
 
         self.passages = generation.passages
         self.passage_article = columns.passage_article
-        # the one copy of the passage vectors: faiss's own (generation.vectors keeps it alive)
-        self.passage_vectors: npt.NDArray[np.float32] = vector_rows(generation.vectors)
+        # the one copy of the passage vectors: faiss's own, so the index must live as long as the view
+        self._vector_index = generation.vectors
+        self.passage_vectors: npt.NDArray[np.float32] = vector_rows(self._vector_index)
         order = np.argsort(self.passage_article, kind="stable")
         bounds = np.searchsorted(self.passage_article[order], np.arange(len(self.articles) + 1))
         self.article_rows = [order[bounds[i] : bounds[i + 1]] for i in range(len(self.articles))]
