@@ -81,11 +81,6 @@ class Article:
             record["issue"] = {"start": self.issue_start.isoformat(), "end": self.issue_end.isoformat()}
         return record
 
-    def content_hash(self) -> str:
-        """A hash of everything that is indexed, to tell changed articles from unchanged ones."""
-        text = json.dumps(self.to_record(), sort_keys=True, ensure_ascii=False)
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
 
 @dataclass(frozen=True, slots=True)
 class BadLine:

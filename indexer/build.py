@@ -12,9 +12,10 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -30,6 +31,7 @@ from indexer.changes import (
     plan_incremental,
     plan_removal,
 )
+from indexer.columns import build_columns, write_columns
 from indexer.embedder import Embedder, ModelInfo
 from indexer.embedding_cache import with_cache
 from indexer.errors import ArchiveError, BuildError, GenerationError, IndexerError, NoIndexError, UnknownArticleError
@@ -50,18 +52,21 @@ from indexer.generations import (
     remove_generation_dir,
     write_manifest,
 )
-from indexer.keyword_index import write_keyword_index
+from indexer.keyword_index import document_ids, write_keyword_index
 from indexer.lock import reindex_lock
 from indexer.passages import Passage, split_article
 from indexer.schema import SCHEMA_VERSION
 from indexer.settings import Settings
-from indexer.vector_index import read_passages, read_vector_rows, write_passages, write_vectors
+from indexer.vector_index import read_passages, read_vectors, vector_rows, write_passages, write_vectors
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 #: How many bad lines a --strict failure message lists before summarising the rest.
 _STRICT_SHOWN = 10
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class BuildReport:
     """What a reindex did (or, with ``--dry-run``, would do): the figures the CLI prints."""
 
@@ -77,12 +82,12 @@ class BuildReport:
     languages: dict[str, int]
     passages: int
     embedded_passages: int
-    bad_lines: list[BadLine]
+    bad_lines: tuple[BadLine, ...]
     seconds: float
     embedding_seconds: float
     dry_run: bool = False
-    sources: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    sources: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
 
     @property
     def passages_per_second(self) -> float:
@@ -110,13 +115,49 @@ class BuildReport:
             "embedding_seconds": round(self.embedding_seconds, 3),
             "passages_per_second": round(self.passages_per_second, 2),
             "skipped_lines": [str(b) for b in self.bad_lines],
-            "sources": self.sources,
-            "notes": self.notes,
+            "sources": list(self.sources),
+            "notes": list(self.notes),
         }
 
 
 #: ``progress(label, total)`` gives a context manager yielding ``step(n)``; see ``terminal_progress``.
 Progress = Callable[[str, int], AbstractContextManager[Callable[[int], None]]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Run:
+    """What a run knows before it carries out its plan (for the report)."""
+
+    started: float
+    notes: tuple[str, ...] = ()
+    bad_lines: tuple[BadLine, ...] = ()
+    sources: tuple[str, ...] = ()
+    dry_run: bool = False
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class PassageVectors:
+    """The vectors phase's result: every passage of the new generation and its vector, in row order."""
+
+    passages: tuple[Passage, ...]
+    vectors: npt.NDArray[np.float32]
+    model: dict[str, Any]  # the model record the manifest gets
+    embedded: int = 0  # passages the model embedded now (the rest were carried over or cached)
+    seconds: float = 0.0  # time spent embedding
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """The write phase's result: the new generation's figures (the live one's when nothing is written)."""
+
+    languages: dict[str, int]
+    passages: int
+    embedded_passages: int = 0
+    embedding_seconds: float = 0.0
+
+
+#: A run's vectors phase: the passages and vectors of the plan's articles, given the plan and a progress.
+VectorsPhase = Callable[[ChangePlan, Progress], PassageVectors]
 
 
 @contextmanager
@@ -188,17 +229,9 @@ def build_generation(
             )
         fail_point(settings, "read")
         plan = _plan(settings, embedder.info, result.articles, full=full, prune=prune)
+        run = _Run(started, tuple(notes), tuple(result.bad_lines), tuple(str(s) for s in sources), dry_run)
         return _carry_out(
-            settings,
-            plan,
-            embedder,
-            result.checksum,
-            progress=progress,
-            dry_run=dry_run,
-            bad_lines=result.bad_lines,
-            sources=[str(s) for s in sources],
-            started=started,
-            notes=notes,
+            settings, plan, partial(_embed, settings, embedder), embedder.info, result.checksum, run, progress
         )
 
 
@@ -214,11 +247,12 @@ def build_from_articles(
     started = time.perf_counter()
     with reindex_lock(settings.index_dir):
         plan = plan_full(articles, "test collection")
-        return _carry_out(settings, plan, embedder, archive_checksum, progress=progress, started=started)
+        embed = partial(_embed, settings, embedder)
+        return _carry_out(settings, plan, embed, embedder.info, archive_checksum, _Run(started), progress)
 
 
 def remove_articles(settings: Settings, ids: Sequence[str], *, dry_run: bool = False) -> BuildReport:
-    """Take articles down: publish the live generation without them (every id must exist)."""
+    """Take articles down: publish the live generation without them (every id must exist; nothing is embedded)."""
     started = time.perf_counter()
     with reindex_lock(settings.index_dir) as took_over:
         notes = [took_over] if took_over else []
@@ -226,14 +260,16 @@ def remove_articles(settings: Settings, ids: Sequence[str], *, dry_run: bool = F
         base = current_generation_id(settings.index_dir)
         if base is None:
             raise NoIndexError(f"no index in {settings.index_dir}: nothing to remove")
-        live_ids = list(_live_hashes(generations_dir(settings.index_dir) / base))
+        base_dir = generations_dir(settings.index_dir) / base
+        live_ids = list(_live_hashes(base_dir))
         unknown = sorted(set(ids) - set(live_ids))
         if unknown:
             raise UnknownArticleError(
                 f"no article with id {', '.join(map(repr, unknown))} in generation {base}; nothing published"
             )
         plan = plan_removal(base, live_ids, list(ids))
-        return _carry_out(settings, plan, None, "", dry_run=dry_run, started=started, notes=notes)
+        run = _Run(started, tuple(notes), dry_run=dry_run)
+        return _carry_out(settings, plan, partial(_kept, base_dir), None, "", run)
 
 
 def _live_hashes(directory: Path) -> dict[str, str]:
@@ -269,59 +305,38 @@ def _plan(settings: Settings, info: ModelInfo, articles: list[Article], *, full:
 def _carry_out(
     settings: Settings,
     plan: ChangePlan,
-    embedder: Embedder | None,
+    vectors_phase: VectorsPhase,
+    model: ModelInfo | None,
     archive_checksum: str,
-    *,
+    run: _Run,
     progress: Progress | None = None,
-    dry_run: bool = False,
-    bad_lines: list[BadLine] | None = None,
-    sources: list[str] | None = None,
-    started: float,
-    notes: list[str] | None = None,
 ) -> BuildReport:
-    """Write, verify and publish the generation a plan describes (or only report it: dry run, no change)."""
+    """Write, verify and publish the generation a plan describes (or only report it: dry run, no change).
+
+    ``model`` is checked against the re-opened generation (None: a run without the model, ``remove``).
+    """
     index_dir = settings.index_dir
     previous = current_generation_id(index_dir)
-    report = BuildReport(
-        generation=None,
-        previous=previous,
-        full_reason=plan.full_reason,
-        added=len(plan.added),
-        changed=len(plan.changed),
-        unchanged=plan.unchanged,
-        removed=len(plan.removed),
-        not_seen=len(plan.not_seen),
-        articles=plan.article_count,
-        languages={},
-        passages=0,
-        embedded_passages=0,
-        bad_lines=bad_lines or [],
-        seconds=0.0,
-        embedding_seconds=0.0,
-        dry_run=dry_run,
-        sources=sources or [],
-        notes=notes or [],
-    )
-    if dry_run or plan.is_noop:
+    if run.dry_run or plan.is_noop:
+        live = Written({}, 0)
         if plan.is_noop and previous is not None:  # the live generation's figures, unchanged
             counts = read_manifest(generations_dir(index_dir) / previous).get("counts", {})
-            report.languages = counts.get("languages", {})
-            report.passages = counts.get("passages", 0)
-        report.seconds = time.perf_counter() - started
-        return report
+            live = Written(counts.get("languages", {}), counts.get("passages", 0))
+        return _report(plan, run, previous, None, live)
 
     generation_id = new_generation_id()
     final = generations_dir(index_dir) / generation_id
-    partial = final.with_name(final.name + PARTIAL_SUFFIX)
+    partial_dir = final.with_name(final.name + PARTIAL_SUFFIX)
     published = False
     try:
-        partial.mkdir(parents=True)
-        _write_generation(partial, generation_id, settings, plan, embedder, archive_checksum, progress, report)
+        partial_dir.mkdir(parents=True)
+        written = _write_generation(
+            partial_dir, generation_id, settings, plan, vectors_phase, archive_checksum, progress or _no_progress
+        )
         fail_point(settings, "written")
-        os.rename(partial, final)
+        os.rename(partial_dir, final)
         fail_point(settings, "renamed")
-        check = open_generation(index_dir, generation_id, embedder.info if embedder else None)
-        check.close()
+        open_generation(index_dir, generation_id, model).close()
         publish(index_dir, generation_id)
         published = True
     except IndexerError:
@@ -338,15 +353,43 @@ def _carry_out(
         ) from exc
     finally:
         if not published:
-            remove_generation_dir(partial)
+            remove_generation_dir(partial_dir)
             remove_generation_dir(final)
     fail_point(settings, "published")
-    report.generation = generation_id
     removed = apply_retention(index_dir, settings.keep_generations)
-    if removed:
-        report.notes.append(f"removed old generation(s) {', '.join(removed)} (keeping {settings.keep_generations})")
-    report.seconds = time.perf_counter() - started
-    return report
+    retention = f"removed old generation(s) {', '.join(removed)} (keeping {settings.keep_generations})"
+    return _report(plan, run, previous, generation_id, written, (retention,) if removed else ())
+
+
+def _report(
+    plan: ChangePlan,
+    run: _Run,
+    previous: str | None,
+    generation: str | None,
+    written: Written,
+    notes: tuple[str, ...] = (),
+) -> BuildReport:
+    """The run's report, built once at its end from the plan and the phases' results."""
+    return BuildReport(
+        generation=generation,
+        previous=previous,
+        full_reason=plan.full_reason,
+        added=len(plan.added),
+        changed=len(plan.changed),
+        unchanged=plan.unchanged,
+        removed=len(plan.removed),
+        not_seen=len(plan.not_seen),
+        articles=plan.article_count,
+        languages=written.languages,
+        passages=written.passages,
+        embedded_passages=written.embedded_passages,
+        bad_lines=run.bad_lines,
+        seconds=time.perf_counter() - run.started,
+        embedding_seconds=written.embedding_seconds,
+        dry_run=run.dry_run,
+        sources=run.sources,
+        notes=(*run.notes, *notes),
+    )
 
 
 def _write_generation(
@@ -354,13 +397,11 @@ def _write_generation(
     generation_id: str,
     settings: Settings,
     plan: ChangePlan,
-    embedder: Embedder | None,
+    vectors_phase: VectorsPhase,
     archive_checksum: str,
-    progress: Progress | None,
-    report: BuildReport,
-) -> None:
+    progress: Progress,
+) -> Written:
     """Write every file of a generation into ``directory``; the manifest goes last."""
-    progress = progress or _no_progress
     base = generations_dir(settings.index_dir) / plan.base if plan.base else None
     new_articles = plan.new_articles
     keep = set(plan.keep)
@@ -376,76 +417,83 @@ def _write_generation(
         )
     fail_point(settings, "keyword")
 
-    passages: list[Passage] = []
-    kept_rows: list[int] = []
-    if base is not None:
-        for row, passage in enumerate(read_passages(base)):
-            if passage.article_id in keep:
-                passages.append(passage)
-                kept_rows.append(row)
-    fresh: list[Passage] = []
-    if new_articles:
-        if embedder is None:
-            raise BuildError("new articles need the embedding model")
-        for article in new_articles:
-            fresh.extend(split_article(article, settings.passage_max_tokens, embedder.count_tokens))
-    if base is not None:
-        model = read_manifest(base)["model"]
-        dimension = int(model["dimension"])
-        old_vectors = read_vector_rows(base)[kept_rows]
-    else:
-        if embedder is None:
-            raise BuildError("a full build needs the embedding model")
-        model = model_record(embedder.info)
-        dimension = embedder.info.dimension
-        old_vectors = np.zeros((0, dimension), dtype=np.float32)
-
-    new_vectors = np.zeros((0, dimension), dtype=np.float32)
-    if fresh:
-        if embedder is None:
-            raise BuildError("new passages need the embedding model")
-        cached = with_cache(embedder, settings.cache_dir)
-        before = cached.embedded
-        embed_started = time.perf_counter()
-        with progress("embedding passages", len(fresh)) as step:
-            new_vectors = cached.embed_passages([p.text for p in fresh], step)
-        report.embedding_seconds = time.perf_counter() - embed_started
-        report.embedded_passages = cached.embedded - before
-        if new_vectors.shape != (len(fresh), dimension):
-            raise BuildError(
-                f"embedder returned {new_vectors.shape} for {len(fresh)} passages of dimension {dimension}"
-            )
+    vectors = vectors_phase(plan, progress)
     fail_point(settings, "embedded")
-    write_vectors(directory, np.concatenate([old_vectors, new_vectors]))
-    write_passages(directory, [*passages, *fresh])
-
+    write_vectors(directory, vectors.vectors)
+    write_passages(directory, vectors.passages)
     articles = read_articles(directory)
-    languages = dict(sorted(Counter(a.language for a in articles).items()))
-    report.languages = languages
-    report.passages = len(passages) + len(fresh)
+    # after the keyword index is written: an incremental build's deletions and merges renumber documents
+    write_columns(directory, build_columns(articles, vectors.passages, vectors.vectors, document_ids(directory)))
+
+    written = Written(
+        languages=dict(sorted(Counter(a.language for a in articles).items())),
+        passages=len(vectors.passages),
+        embedded_passages=vectors.embedded,
+        embedding_seconds=vectors.seconds,
+    )
     manifest = {
         "generation": generation_id,
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "schema_version": SCHEMA_VERSION,
         "analyzer_version": ANALYZER_VERSION,
-        "model": model,
+        "model": vectors.model,
         "passage_settings": passage_record(settings),
         "counts": {
             "articles": len(articles),
-            "passages": report.passages,
+            "passages": written.passages,
             "groups": len({a.group_key for a in articles}),
-            "languages": languages,
+            "languages": written.languages,
         },
         "archive_checksum": archive_checksum,
         "built_from": {
             "base": plan.base,
             "full_reason": plan.full_reason,
-            "added": report.added,
-            "changed": report.changed,
-            "removed": report.removed,
-            "embedded_passages": report.embedded_passages,
+            "added": len(plan.added),
+            "changed": len(plan.changed),
+            "removed": len(plan.removed),
+            "embedded_passages": written.embedded_passages,
         },
         "files": file_checksums(directory),
         "libraries": library_versions(),
     }
     write_manifest(directory, manifest)
+    return written
+
+
+def _embed(settings: Settings, embedder: Embedder, plan: ChangePlan, progress: Progress) -> PassageVectors:
+    """A build's vectors phase: the kept articles' passages carried over, the new articles' split and embedded
+    (through the cache: text embedded before is not embedded again)."""
+    fresh = [p for a in plan.new_articles for p in split_article(a, settings.passage_max_tokens, embedder.count_tokens)]
+    dimension = embedder.info.dimension
+    vectors = np.zeros((0, dimension), dtype=np.float32)
+    embedded, seconds = 0, 0.0
+    if fresh:
+        cached = with_cache(embedder, settings.cache_dir)
+        before = cached.embedded
+        started = time.perf_counter()
+        with progress("embedding passages", len(fresh)) as step:
+            vectors = cached.embed_passages([p.text for p in fresh], step)
+        seconds = time.perf_counter() - started
+        embedded = cached.embedded - before
+        if vectors.shape != (len(fresh), dimension):
+            raise BuildError(f"embedder returned {vectors.shape} for {len(fresh)} passages of dimension {dimension}")
+    if plan.base is None:
+        return PassageVectors(tuple(fresh), vectors, model_record(embedder.info), embedded, seconds)
+    kept = _kept(generations_dir(settings.index_dir) / plan.base, plan)
+    return PassageVectors(
+        (*kept.passages, *fresh), np.concatenate([kept.vectors, vectors]), kept.model, embedded, seconds
+    )
+
+
+def _kept(base: Path, plan: ChangePlan, progress: Progress | None = None) -> PassageVectors:
+    """The passages and vectors of the articles the plan keeps, copied from the generation they come from
+    (``remove``'s whole vectors phase: it never embeds)."""
+    wanted = set(plan.keep)
+    passages, rows = [], []
+    for row, passage in enumerate(read_passages(base)):
+        if passage.article_id in wanted:
+            passages.append(passage)
+            rows.append(row)
+    index = read_vectors(base)
+    vectors = vector_rows(index)[np.array(rows, dtype=np.int64)]  # a copy of the kept rows only
+    return PassageVectors(tuple(passages), vectors, read_manifest(base)["model"])

@@ -16,6 +16,9 @@ if TYPE_CHECKING:
     from indexer.embedder import ModelInfo
     from indexer.settings import Settings
 
+#: Said of a full build that re-embeds nothing (schema or analyzer changes).
+FROM_CACHE = "passages embedded before come from the cache"
+
 
 def content_hash(article: Article) -> str:
     """sha256 of the article's import record with sorted keys: equal exactly when nothing indexed differs."""
@@ -42,10 +45,11 @@ def passage_record(settings: Settings) -> dict[str, int]:
 
 def full_rebuild_reason(manifest: dict[str, Any], info: ModelInfo, settings: Settings) -> str | None:
     """Why the live generation cannot be the base of an incremental build (None when it can)."""
+    # every article is analysed and written again, but their passages are the same texts: nothing is re-embedded
     if manifest.get("schema_version") != SCHEMA_VERSION:
-        return f"schema version {manifest.get('schema_version')} → {SCHEMA_VERSION}"
+        return f"schema version {manifest.get('schema_version')} → {SCHEMA_VERSION}; {FROM_CACHE}"
     if manifest.get("analyzer_version") != ANALYZER_VERSION:
-        return f"analyzer version {manifest.get('analyzer_version')} → {ANALYZER_VERSION}"
+        return f"analyzer version {manifest.get('analyzer_version')} → {ANALYZER_VERSION}; {FROM_CACHE}"
     recorded = manifest.get("model", {})
     for key, value in model_record(info).items():
         if recorded.get(key) != value:

@@ -18,6 +18,7 @@ from indexer.schema import SCHEMA_VERSION
 
 if TYPE_CHECKING:
     from indexer.archive import Article
+    from indexer.columns import Columns
     from indexer.embedder import ModelInfo
     from indexer.passages import Passage
 
@@ -126,10 +127,16 @@ def read_manifest(directory: Path) -> dict[str, Any]:
 def check_compatible(manifest: dict[str, Any], model: ModelInfo | None) -> None:
     """Refuse a generation built with another schema, analyzer or model than this code uses."""
     generation = manifest.get("generation", "?")
-    if manifest.get("schema_version") != SCHEMA_VERSION:
+    version = manifest.get("schema_version")
+    if isinstance(version, int) and version > SCHEMA_VERSION:
         raise IncompatibleIndexError(
-            f"generation {generation} has schema version {manifest.get('schema_version')}, this code "
-            f"needs {SCHEMA_VERSION}: run `archive-search reindex` to rebuild"
+            f"generation {generation} has schema version {version}, newer than this code's {SCHEMA_VERSION}: it "
+            "was built by a newer archive-search; serve it with that version (restart the service after upgrading)"
+        )
+    if version != SCHEMA_VERSION:
+        raise IncompatibleIndexError(
+            f"generation {generation} has schema version {version}, this code needs {SCHEMA_VERSION}: run "
+            "`archive-search reindex` to rebuild (a full build; passages embedded before come from the cache)"
         )
     if manifest.get("analyzer_version") != ANALYZER_VERSION:
         raise IncompatibleIndexError(
@@ -156,7 +163,7 @@ def check_compatible(manifest: dict[str, Any], model: ModelInfo | None) -> None:
 
 @dataclass(slots=True, weakref_slot=True)
 class Generation:
-    """An opened generation: its manifest, Whoosh index, faiss index and passages."""
+    """An opened generation: its manifest, Whoosh index, faiss index, passages and the query side's columns."""
 
     id: str
     path: Path
@@ -164,6 +171,7 @@ class Generation:
     keyword: Any
     vectors: Any
     passages: list[Passage]
+    columns: Columns
 
     def close(self) -> None:
         """Release the Whoosh index (faiss and passages are plain memory)."""
@@ -180,6 +188,7 @@ def live_manifest(index_dir: Path) -> dict[str, Any]:
 
 def open_generation(index_dir: Path, generation_id: str | None = None, model: ModelInfo | None = None) -> Generation:
     """Open a generation (the live one by default) after checking it matches the code and model."""
+    from indexer.columns import read_columns
     from indexer.keyword_index import open_keyword_index
     from indexer.vector_index import read_passages, read_vectors
 
@@ -198,21 +207,35 @@ def open_generation(index_dir: Path, generation_id: str | None = None, model: Mo
     except Exception as exc:  # noqa: BLE001 - any damage is reported the same way
         raise GenerationError(f"generation {generation_id} cannot be opened: {type(exc).__name__}: {exc}") from None
     counts = manifest.get("counts", {})
+    articles = keyword.doc_count()  # each count opens a Whoosh reader: ask once
     if (
-        keyword.doc_count() != counts.get("articles")
+        articles != counts.get("articles")
         or vectors.ntotal != counts.get("passages")
         or len(passages) != counts.get("passages")
     ):
         keyword.close()
         raise GenerationError(
-            f"generation {generation_id} does not match its manifest: {keyword.doc_count()} articles, "
+            f"generation {generation_id} does not match its manifest: {articles} articles, "
             f"{vectors.ntotal} vectors, {len(passages)} passages; manifest says "
             f"{counts.get('articles')} articles, {counts.get('passages')} passages"
         )
-    if vectors.d != manifest.get("model", {}).get("dimension"):
+    try:
+        if vectors.d != manifest.get("model", {}).get("dimension"):
+            raise GenerationError(
+                f"generation {generation_id}: vector dimension {vectors.d} does not match its manifest"
+            )
+        columns = read_columns(
+            path,
+            documents=keyword.doc_count_all(),
+            articles=articles,
+            passages=vectors.ntotal,
+            groups=int(counts.get("groups", 0)),
+            dimension=vectors.d,
+        )
+    except GenerationError:
         keyword.close()
-        raise GenerationError(f"generation {generation_id}: vector dimension {vectors.d} does not match its manifest")
-    return Generation(generation_id, path, manifest, keyword, vectors, passages)
+        raise
+    return Generation(generation_id, path, manifest, keyword, vectors, passages, columns)
 
 
 def read_articles(directory: Path) -> list[Article]:

@@ -1,4 +1,4 @@
-"""The keyword index: writing articles into Whoosh with the schema and opening it again."""
+"""The keyword index: writing articles into Whoosh with the schema, opening it again, its document ids."""
 
 from __future__ import annotations
 
@@ -86,3 +86,19 @@ def write_keyword_index(
 def open_keyword_index(directory: Path) -> Any:
     """Open the generation's Whoosh index (shareable between threads; searchers are not)."""
     return whoosh_index.open_dir(str(directory / KEYWORD_DIR))
+
+
+def document_ids(directory: Path) -> list[str | None]:
+    """The stored article id at every Whoosh document number (None where a document is deleted).
+
+    Decodes every stored document, so builds call it once, after writing, and store the result.
+    """
+    ix = open_keyword_index(directory)
+    try:
+        ids: list[str | None] = [None] * ix.doc_count_all()
+        with ix.reader() as reader:
+            for docnum, stored in reader.iter_docs():
+                ids[docnum] = stored["id"]
+    finally:
+        ix.close()
+    return ids

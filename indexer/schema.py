@@ -7,8 +7,8 @@ from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from indexer.analysis import language_analyzer, spelling_analyzer
 from indexer.archive import LANGUAGES
 
-#: Bump whenever fields change; a generation with another version is refused when opened.
-SCHEMA_VERSION = 3
+#: Bump whenever the files of a generation change (Whoosh fields, columns); another version is refused when opened.
+SCHEMA_VERSION = 4
 #: The searchable text parts of an article; each exists once per language (``title_en`` …):
 #: ``text`` is title, lede and body together (one BM25 field), ``title`` adds a bonus for title matches.
 TEXT_PARTS = ("title", "text")

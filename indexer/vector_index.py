@@ -46,12 +46,19 @@ def read_vectors(directory: Path) -> Any:
     return faiss.read_index(str(directory / VECTORS_FILE))
 
 
-def read_vector_rows(directory: Path) -> npt.NDArray[np.float32]:
-    """Every stored vector, row by row (to carry unchanged passages into a new generation)."""
-    index = read_vectors(directory)
+def vector_rows(index: Any) -> npt.NDArray[np.float32]:
+    """The stored vectors, row by row, as a read-only view of the faiss index's own memory (no copy).
+
+    The view is valid only while ``index`` lives: keep a reference to the index beside it.
+    """
+    import faiss
+
     if index.ntotal == 0:
         return np.zeros((0, index.d), dtype=np.float32)
-    rows: npt.NDArray[np.float32] = index.reconstruct_n(0, index.ntotal)
+    rows: npt.NDArray[np.float32] = faiss.rev_swig_ptr(index.get_xb(), index.ntotal * index.d).reshape(
+        index.ntotal, index.d
+    )
+    rows.flags.writeable = False
     return rows
 
 

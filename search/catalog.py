@@ -9,6 +9,7 @@ import numpy as np
 
 from indexer.archive import LANGUAGES, Article
 from indexer.generations import Generation, read_articles
+from indexer.vector_index import vector_rows
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -48,6 +49,20 @@ class NameColumn:
         return next((by_language[lang] for lang in languages if lang in by_language), self.keys[code])
 
 
+def _groups(articles: list[Article], group_code: npt.NDArray[np.int64]) -> dict[str, list[int]]:
+    """Translation key → its articles, first-published version first (the default version to show);
+    the same day: en, ru, be. Keys in group-code order (the order of first appearance)."""
+    members: list[list[int]] = [[] for _ in range(int(group_code.max()) + 1 if len(group_code) else 0)]
+    for i, code in enumerate(group_code.tolist()):
+        members[code].append(i)
+    return {
+        articles[ids[0]].group_key: sorted(
+            ids, key=lambda i: (articles[i].published, LANGUAGES.index(articles[i].language), articles[i].id)
+        )
+        for ids in members
+    }
+
+
 class Catalog:
     """Everything the query side needs about articles, held in memory and read-only after loading.
 
@@ -56,36 +71,23 @@ class Catalog:
     """
 
     def __init__(self, generation: Generation) -> None:
+        columns = generation.columns  # written by the build: nothing here decodes stored documents
         self.articles: list[Article] = read_articles(generation.path)
         self.index_of = {a.id: i for i, a in enumerate(self.articles)}
-        self.language = np.array([a.language for a in self.articles])
+        self.language_code = columns.language_code
+        self.language = np.array(LANGUAGES)[self.language_code]
         self.category = np.array([a.category.lower() for a in self.articles])
-        self.published = np.array([date_number(a.published) for a in self.articles], dtype=np.int64)
+        self.published = columns.published
         self.group_of = [a.group_key for a in self.articles]
         # author and tag filters compare case-insensitively
         self.authors = [frozenset(x.casefold() for x in a.authors) for a in self.articles]
         self.tags = [frozenset(x.casefold() for x in a.tags) for a in self.articles]
-        members: dict[str, list[int]] = {}
-        for i, key in enumerate(self.group_of):
-            members.setdefault(key, []).append(i)
-        # first-published version first (the default version to show); same day: en, ru, be
-        self.groups = {
-            key: sorted(
-                ids,
-                key=lambda i: (
-                    self.articles[i].published,
-                    LANGUAGES.index(self.articles[i].language),
-                    self.articles[i].id,
-                ),
-            )
-            for key, ids in members.items()
-        }
+        self.groups = _groups(self.articles, columns.group_code)
 
         # facet columns: integer codes per article, so a result set's facets are counted with numpy
         self.group_keys = list(self.groups)
         self.group_number = {key: n for n, key in enumerate(self.group_keys)}
-        self.group_code = np.array([self.group_number[key] for key in self.group_of], dtype=np.int64)
-        self.language_code = np.array([LANGUAGES.index(a.language) for a in self.articles], dtype=np.int64)
+        self.group_code = columns.group_code
         self.year = self.published // 10_000
         self.category_keys, self.category_code = np.unique(self.category, return_inverse=True)
         self.category_labels: dict[str, str] = {}
@@ -95,25 +97,18 @@ class Catalog:
         self.author_facet = NameColumn([(i, a.language, a.id, a.authors) for i, a in enumerate(self.articles)])
         self.tag_facet = NameColumn([(i, a.language, a.id, a.tags) for i, a in enumerate(self.articles)])
 
-        self.docnum_article = np.full(generation.keyword.doc_count_all(), -1, dtype=np.int64)
-        with generation.keyword.reader() as reader:
-            for docnum, fields in reader.iter_docs():
-                self.docnum_article[docnum] = self.index_of[fields["id"]]
+        self.docnum_article = columns.docnum_article
         self.docnum_language = self.language[self.docnum_article]
 
         self.passages = generation.passages
-        self.passage_article = np.array([self.index_of[p.article_id] for p in self.passages], dtype=np.int64)
-        vectors = generation.vectors
-        self.passage_vectors: npt.NDArray[np.float32] = (
-            vectors.reconstruct_n(0, vectors.ntotal) if vectors.ntotal else np.zeros((0, vectors.d), np.float32)
-        )
+        self.passage_article = columns.passage_article
+        # the one copy of the passage vectors: faiss's own, so the index must live as long as the view
+        self._vector_index = generation.vectors
+        self.passage_vectors: npt.NDArray[np.float32] = vector_rows(self._vector_index)
         order = np.argsort(self.passage_article, kind="stable")
         bounds = np.searchsorted(self.passage_article[order], np.arange(len(self.articles) + 1))
         self.article_rows = [order[bounds[i] : bounds[i + 1]] for i in range(len(self.articles))]
-        sums = np.zeros((len(self.articles), self.passage_vectors.shape[1]), dtype=np.float32)
-        np.add.at(sums, self.passage_article, self.passage_vectors)
-        norms = np.linalg.norm(sums, axis=1, keepdims=True)
-        self.article_vectors = sums / np.maximum(norms, 1e-12)
+        self.article_vectors = columns.article_vectors
 
     def allowed(self, filters: Filters) -> npt.NDArray[np.bool_] | None:
         """A mask of the articles passing the filters, or None when nothing is filtered out.

@@ -36,12 +36,17 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_server(env: dict[str, str], timeout: float = 120) -> Iterator[tuple[str, subprocess.Popen[str]]]:
-    """A real `archive-search serve` on a free 127.0.0.1 port: (base URL, process); always stopped."""
+def running_server(
+    env: dict[str, str], timeout: float = 120, program: Sequence[str] = ()
+) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """A real `archive-search serve` on a free 127.0.0.1 port: (base URL, process); always stopped.
+
+    ``program`` replaces the command that runs the console script (its path is appended to it).
+    """
     port = free_port()
     script = Path(sys.executable).parent / "archive-search"
     process = subprocess.Popen(
-        [str(script), "serve", "--port", str(port)],
+        [*program, str(script), "serve", "--port", str(port)],
         env={**os.environ, **env},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from indexer.generations import (
     open_generation,
     publish,
     read_manifest,
+    verify_generation,
     write_manifest,
 )
 from indexer.passages import PASSAGE_VERSION
@@ -52,7 +54,7 @@ def test_manifest_describes_the_generation(
     assert manifest["created"].endswith("+00:00")
     assert {"whoosh3", "faiss-cpu", "torch", "sentence-transformers", "python"} <= set(manifest["libraries"])
     assert manifest["files"] == file_checksums(path)
-    assert {"vectors.faiss", "passages.jsonl", "articles.jsonl"} <= set(manifest["files"])
+    assert {"vectors.faiss", "passages.jsonl", "articles.jsonl", "columns.npz"} <= set(manifest["files"])
 
 
 def test_open_generation_checks_counts_and_model(sample_generation: object, embedder: Embedder) -> None:
@@ -190,3 +192,41 @@ def test_articles_with_empty_text_from_a_test_collection(settings: Settings) -> 
     assert [p.text for p in generation.passages] == ["Potash exports fell.", "Only a title"]
     assert report.articles == 2
     generation.close()
+
+
+def test_a_generation_of_the_previous_schema_is_refused_until_reindexed(settings: Settings) -> None:
+    """The upgrade path, new code meeting the old code's generation: refused with the advice to reindex;
+    reindex makes a full build from the cache and publishes a generation this code serves."""
+    from indexer.columns import COLUMNS_FILE
+    from search.engine import Engine
+    from search.requests import search_request
+
+    first = build_generation(settings, FakeEmbedder(), [FIXTURES / "tiny.jsonl"])
+    path = generations_dir(settings.index_dir) / str(first.generation)
+    manifest = read_manifest(path)  # made to look like schema 3's: no columns file
+    (path / COLUMNS_FILE).unlink()
+    del manifest["files"][COLUMNS_FILE]
+    write_manifest(path, {**manifest, "schema_version": SCHEMA_VERSION - 1})
+    advice = (
+        f"schema version {SCHEMA_VERSION - 1}, this code needs {SCHEMA_VERSION}: run `archive-search reindex` "
+        "to rebuild (a full build; passages embedded before come from the cache)"
+    )
+    with pytest.raises(IncompatibleIndexError, match=re.escape(advice)):
+        open_generation(settings.index_dir, model=FakeEmbedder().info)
+    assert verify_generation(settings.index_dir, model=FakeEmbedder().info) == [
+        f"generation {first.generation} has {advice}"
+    ]
+
+    counting = FakeEmbedder()
+    report = build_generation(settings, counting, [FIXTURES / "tiny.jsonl"])
+    assert report.full_reason == (
+        f"schema version {SCHEMA_VERSION - 1} → {SCHEMA_VERSION}; passages embedded before come from the cache"
+    )
+    assert (report.added, report.embedded_passages, counting.passages) == (3, 0, 0)
+    assert report.previous == first.generation
+    assert current_generation_id(settings.index_dir) == report.generation
+    assert verify_generation(settings.index_dir, model=counting.info) == []
+    engine = Engine.open(settings, counting)
+    hits = engine.search(search_request({"q": "potash", "mode": "keyword"}))["hits"]
+    engine.close()
+    assert hits and hits[0]["id"].startswith("t-sanctions")

@@ -6,6 +6,7 @@ import dataclasses
 import gc
 import os
 import shutil
+import sys
 import threading
 import time
 import weakref
@@ -19,7 +20,8 @@ from starlette.testclient import TestClient
 
 from indexer.build import BuildReport, build_generation
 from indexer.embedder import Embedder
-from indexer.generations import current_generation_id, generations_dir
+from indexer.generations import current_generation_id, generations_dir, read_manifest, write_manifest
+from indexer.schema import SCHEMA_VERSION
 from indexer.settings import Settings
 from search.app import create_app
 from search.live import LiveEngine
@@ -28,6 +30,14 @@ from .conftest import FIXTURES, running_server
 from .test_reindex import article, write_archive
 
 TOKEN = "s3cret-token"
+#: The service as the code before the last schema change runs it: this code with the previous
+#: SCHEMA_VERSION, set before anything reads it, then the console script as usual.
+PREVIOUS_CODE = (
+    sys.executable,
+    "-c",
+    f"import runpy, sys; import indexer.schema as schema; schema.SCHEMA_VERSION = {SCHEMA_VERSION - 1}; "
+    "sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')",
+)
 
 
 @pytest.fixture
@@ -203,3 +213,49 @@ def test_reindex_under_load_with_a_real_server(
         for old in [sample_index.generation, *generations[:-1]]:
             old_dir = str(generations_dir(index_dir) / str(old))
             assert not [h for h in held if h.startswith(old_dir)] and old_dir not in maps
+
+
+def test_an_old_service_refuses_a_newer_schema_and_keeps_serving_until_restarted(
+    fake_settings: Settings, tmp_path: Path
+) -> None:
+    """The upgrade path: the new code's reindex builds a generation of the new schema while the running old
+    service keeps serving its own (refusing the new one, in its log and in /ready); a restart serves it."""
+    index_dir = fake_settings.index_dir
+    old = str(current_generation_id(index_dir))
+    path = generations_dir(index_dir) / old
+    manifest = read_manifest(path)
+    write_manifest(path, {**manifest, "schema_version": SCHEMA_VERSION - 1})  # what the old code built
+    env = {
+        "ARCHIVE_SEARCH_INDEX_DIR": str(index_dir),
+        "ARCHIVE_SEARCH_CACHE_DIR": str(fake_settings.cache_dir),
+        "ARCHIVE_SEARCH_MODEL": "fake:16",
+        "ARCHIVE_SEARCH_ALLOW_FAKE_MODEL": "1",
+        "ARCHIVE_SEARCH_RELOAD_INTERVAL": "0.2",
+    }
+    with running_server(env, program=PREVIOUS_CODE) as (base, process):
+        assert httpx.get(f"{base}/ready").json()["generation"] == old
+        report = build_generation(fake_settings, _fake(fake_settings), [FIXTURES / "tiny.jsonl"])
+        assert report.full_reason == (
+            f"schema version {SCHEMA_VERSION - 1} → {SCHEMA_VERSION}; passages embedded before come from the cache"
+        )
+        assert report.embedded_passages == 0 and current_generation_id(index_dir) == report.generation
+        deadline = time.monotonic() + 30
+        while (ready := httpx.get(f"{base}/ready").json())["refused"] is None:
+            assert time.monotonic() < deadline, "the old service did not look at the new generation"
+            time.sleep(0.1)
+        assert ready["generation"] == old and ready["refused"]["generation"] == report.generation
+        assert ready["refused"]["reason"].startswith(
+            f"generation {report.generation} has schema version {SCHEMA_VERSION}, newer than this code's "
+            f"{SCHEMA_VERSION - 1}: it was built by a newer archive-search"
+        )
+        found = httpx.get(f"{base}/api/search", params={"q": "potash"}).json()
+        assert found["generation"] == old and found["hits"]
+        process.terminate()
+        log, _ = process.communicate(timeout=30)
+    assert f"refused generation {report.generation}: " in log and f"still serving {old}" in log
+
+    with running_server(env) as (base, _process):  # restarted with the new code
+        ready = httpx.get(f"{base}/ready").json()
+        assert ready["generation"] == report.generation and ready["refused"] is None
+        found = httpx.get(f"{base}/api/search", params={"q": "potash"}).json()
+        assert found["generation"] == report.generation and found["hits"]
