@@ -206,7 +206,7 @@ def serve_ours(args: argparse.Namespace, texts: list[str]) -> dict[str, Any]:
         return lambda text: [hit["id"] for hit in engine.search(search_request({"q": text, "mode": mode}))["hits"]]
 
     # the engine remembers recent query vectors: emptied before each cold and concurrent phase
-    forget = engine._query_vectors.clear
+    forget = engine.forget_query_vectors
     results = measure({m: searcher(m) for m in MODES}, texts, args.threads, forget, args.workdir / "ours-ranked.json")
     engine.close()
     return {

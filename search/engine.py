@@ -111,6 +111,11 @@ class Engine:
                 self._query_vectors.popitem(last=False)
         return embedded
 
+    def forget_query_vectors(self) -> None:
+        """Drop the remembered query embeddings (benchmarks measure cold queries this way)."""
+        with self._vectors_lock:
+            self._query_vectors.clear()
+
     @contextlib.contextmanager
     def searcher(self) -> Iterator[Any]:
         """A Whoosh searcher for this thread's use: taken from the idle ones or opened, and given back
