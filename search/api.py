@@ -102,9 +102,9 @@ def _json_int(digits: str) -> int:
     return int(digits)
 
 
-async def related_body(request: Request) -> dict[str, Any]:
-    """The body of ``POST /api/related``: a JSON object, or a form (``text``, ``limit``, ``since``,
-    ``until``, repeated ``lang``) as the /related page sends it."""
+async def related_body(request: Request) -> tuple[dict[str, Any], bool]:
+    """The body of ``POST /api/related`` and whether it is JSON: a JSON object, or a form (``text``,
+    ``limit``, ``since``, ``until``, repeated ``lang``) as the /related page sends it."""
     body = b""
     async for chunk in request.stream():
         body += chunk
@@ -118,7 +118,7 @@ async def related_body(request: Request) -> dict[str, Any]:
     except UnicodeDecodeError:
         raise InvalidParameter("body", "must be UTF-8") from None
     if content_type == "application/x-www-form-urlencoded":
-        return query_values(QueryParams(text).multi_items(), RELATED_TEXT_PARAMS)
+        return query_values(QueryParams(text).multi_items(), RELATED_TEXT_PARAMS), False
     try:
         document = json.loads(text, parse_int=_json_int)
     except RecursionError:
@@ -127,14 +127,11 @@ async def related_body(request: Request) -> dict[str, Any]:
         raise InvalidParameter("body", 'must be a JSON object, e.g. {"text": "..."}') from None
     if not isinstance(document, dict):
         raise InvalidParameter("body", 'must be a JSON object, e.g. {"text": "..."}')
-    for name, value in document.items():
-        if value is None:  # the schema has no null: leave a field out for its default
-            raise InvalidParameter(name, "must not be null (leave it out for the default)")
-    return document
+    return document, True
 
 
 async def related_to_text(request: Request) -> JSONResponse:
-    wanted = related_text_request(await related_body(request))
+    wanted = related_text_request(*await related_body(request))
     with engine_in_use(request) as engine:
         return JSONResponse(await run_in_threadpool(engine.related_to_text, wanted))
 

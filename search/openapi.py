@@ -56,6 +56,22 @@ def component_schemas() -> dict[str, Any]:
     return dict(sorted(schemas.items()))
 
 
+def or_empty(schema: dict[str, Any]) -> dict[str, Any]:
+    """A form field's schema: the value, or empty (an HTML form's field left empty: not given)."""
+    if schema.get("type") == "array":
+        return {**schema, "items": {"anyOf": [schema["items"], EMPTY]}}
+    default = {"default": schema["default"]} if "default" in schema else {}
+    return {"anyOf": [{k: v for k, v in schema.items() if k != "default"}, EMPTY], **default}
+
+
+def form_schema(adapter: TypeAdapter[Any]) -> dict[str, Any]:
+    """A request body's schema as an HTML form sends it: every optional field may also be empty."""
+    declared = _tidy(adapter.json_schema(ref_template=_REF))
+    required = set(declared.get("required", ()))
+    properties = {n: p if n in required else or_empty(p) for n, p in declared["properties"].items()}
+    return {**declared, "properties": properties}
+
+
 def query_parameters(adapter: TypeAdapter[Any]) -> list[dict[str, Any]]:
     """The query parameters of a request declaration: each with its schema, description and example."""
     declared = _tidy(adapter.json_schema(ref_template=_REF))
@@ -70,11 +86,9 @@ def query_parameters(adapter: TypeAdapter[Any]) -> list[dict[str, Any]]:
             parameter["example"] = examples[0]
         if schema.get("type") == "array":  # repeated: ?lang=ru&lang=be
             parameter.update(style="form", explode=True)
-            schema["items"] = {"anyOf": [schema["items"], EMPTY]}
-        elif not required:
-            schema = {"anyOf": [schema, EMPTY], **({"default": schema.pop("default")} if "default" in schema else {})}
         if not required:  # HTML forms send their empty fields: an empty value is a parameter not given
             parameter["description"] += " (empty: as if not given)"
+            schema = or_empty(schema)
         parameter["schema"] = schema
         parameters.append(parameter)
     return parameters
@@ -125,7 +139,7 @@ PATHS: dict[str, Any] = {
                         "example": {"text": "Потоки калийных удобрений через Литву остановлены.", "limit": 3},
                     },
                     "application/x-www-form-urlencoded": {
-                        "schema": _ref("RelatedTextRequest"),
+                        "schema": form_schema(RELATED_TEXT_PARAMS),
                         "encoding": {"lang": {"style": "form", "explode": True}},
                     },
                 },

@@ -181,14 +181,14 @@ async def related(request: Request) -> HTMLResponse:
         "result": None,
     }
     if request.method == "POST":
-        body = await related_body(request)
+        body, as_json = await related_body(request)
         context.update(
             text=body.get("text") or "",
             selected=tuple(body.get("lang") or ()),
             since=body.get("since") or "",
             until=body.get("until") or "",
         )
-        wanted = related_text_request(body)
+        wanted = related_text_request(body, as_json)
         with engine_in_use(request) as engine:
             context["result"] = await run_in_threadpool(engine.related_to_text, wanted)
     return render("related.html", **context)

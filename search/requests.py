@@ -222,9 +222,10 @@ def search_request(raw: Mapping[str, Any]) -> SearchRequest:
     )
 
 
-def related_text_request(raw: Mapping[str, Any]) -> RelatedTextRequest:
-    """A validated ``POST /api/related`` body."""
-    params = validate(RELATED_TEXT_PARAMS, raw)
+def related_text_request(raw: Mapping[str, Any], as_json: bool = False) -> RelatedTextRequest:
+    """A validated ``POST /api/related`` body (``as_json``: a JSON object, where an empty or null
+    value is a wrong value, not a field left empty)."""
+    params = validate(RELATED_TEXT_PARAMS, raw, empty_means_absent=not as_json)
     filters = Filters(
         languages=tuple(dict.fromkeys(params.get("lang", ()))), since=params.get("since"), until=_until(params)
     )
@@ -287,17 +288,18 @@ def _array_parameters(adapter: TypeAdapter[Any]) -> frozenset[str]:
     return frozenset(n for n, p in adapter.json_schema()["properties"].items() if p.get("type") == "array")
 
 
-def validate(adapter: TypeAdapter[T], raw: Mapping[str, Any]) -> T:
-    """Validate raw parameters (absent, None and empty form values mean "not given"), turning the
-    first problem into our ``InvalidParameter`` (or ``QueryTooLong`` / ``TextTooLong``) with a
-    message that names the parameter."""
+def validate(adapter: TypeAdapter[T], raw: Mapping[str, Any], *, empty_means_absent: bool = True) -> T:
+    """Validate raw parameters (None and empty form values mean "not given" unless
+    ``empty_means_absent`` is off, as for JSON), turning the first problem into our
+    ``InvalidParameter`` (or ``QueryTooLong`` / ``TextTooLong``) with a message that names the
+    parameter."""
     given: dict[str, Any] = {}
     for name, value in raw.items():
-        if isinstance(value, list | tuple):
+        if empty_means_absent and isinstance(value, list | tuple):
             value = [v for v in value if v is not None and v != ""]
             if not value:
                 continue
-        elif value is None or value == "":
+        elif empty_means_absent and (value is None or value == ""):
             continue
         _check_unicode(name, value)
         given[name] = value
