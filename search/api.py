@@ -13,6 +13,7 @@ from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from indexer.errors import NoIndexError
 from search.engine import Engine
 from search.errors import InvalidParameter, TextTooLong, Unauthorized, UnsupportedMediaType
 from search.limits import MAX_BODY_BYTES, MAX_RELATED_TEXT_CHARS
@@ -33,11 +34,18 @@ from search.requests import (
 T = TypeVar("T")
 
 
+def reloader_of(request: Request) -> Reloader:
+    """The app's reloader, made by the lifespan with the model: ``no_index`` before it ran."""
+    reloader: Reloader | None = getattr(request.app.state, "reloader", None)
+    if reloader is None:
+        raise NoIndexError("the index is not loaded yet")
+    return reloader
+
+
 async def answer(request: Request, work: Callable[[Engine], T]) -> T:
     """``work`` on the live engine, in the threadpool (hot reload safe; a generation whose files are gone
     is replaced by the live one first: ``Reloader.answer``)."""
-    reloader: Reloader = request.app.state.reloader
-    return await reloader.answer(work)
+    return await reloader_of(request).answer(work)
 
 
 async def admin_reload(request: Request) -> JSONResponse:
@@ -56,7 +64,7 @@ async def health(request: Request) -> JSONResponse:
 async def ready(request: Request) -> JSONResponse:
     """200 with the live generation once the index is loaded; 503 ``no_index`` before, and 503
     ``generation_error`` when the served generation's files are gone (the live one is opened instead)."""
-    reloader: Reloader = request.app.state.reloader
+    reloader = reloader_of(request)
     await run_in_threadpool(reloader.check_served)
     live: LiveEngine = request.app.state.live
     with live.use() as engine:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import io
+import json
 import os
 import shutil
 import sys
@@ -32,6 +34,7 @@ from indexer.leases import in_use, lease_path
 from indexer.schema import SCHEMA_VERSION
 from indexer.settings import Settings
 from search.app import create_app
+from search.cli import main
 from search.engine import Engine
 from search.live import LiveEngine, Reloader
 from search.requests import search_request
@@ -288,7 +291,7 @@ def _publish(settings: Settings, tmp_path: Path, n: int) -> str:
 
 
 def test_a_served_generation_survives_retention_until_the_service_stops(
-    fake_settings: Settings, tmp_path: Path
+    fake_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The audit's case: a service that never reloads, and 4 more generations published (retention keeps 3)."""
     index_dir = fake_settings.index_dir
@@ -311,6 +314,13 @@ def test_a_served_generation_survives_retention_until_the_service_stops(
         page = httpx.get(f"{base}/", params={"q": "potash"}, timeout=30)
         assert page.status_code == 200 and "New sanctions on potash exports" in page.text
         assert httpx.get(f"{base}/ready").json()["generation"] == served
+        for name, value in fake_env(fake_settings, 0).items():
+            monkeypatch.setenv(name, value)
+        out = io.StringIO()
+        assert main(["status", "--json"], stdout=out) == 0
+        assert json.loads(out.getvalue())["in_use"] == [served]  # this process holds no lease: the server does
+        out = io.StringIO()
+        assert main(["status"], stdout=out) == 0 and f"On disk:         {served} (in use), " in out.getvalue()
         process.kill()  # the kernel drops its lease
         process.communicate()
     report = build_generation(fake_settings, _fake(fake_settings), [write_archive(tmp_path / "5.jsonl", [article(5)])])
