@@ -356,9 +356,8 @@ def _carry_out(
             remove_generation_dir(partial_dir)
             remove_generation_dir(final)
     fail_point(settings, "published")
-    removed = apply_retention(index_dir, settings.keep_generations)
-    retention = f"removed old generation(s) {', '.join(removed)} (keeping {settings.keep_generations})"
-    return _report(plan, run, previous, generation_id, written, (retention,) if removed else ())
+    retention = apply_retention(index_dir, settings.keep_generations)
+    return _report(plan, run, previous, generation_id, written, retention.notes)
 
 
 def _report(

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from indexer.analysis import ANALYZER_VERSION
 from indexer.errors import GenerationError, IncompatibleIndexError, NoIndexError
+from indexer.leases import Lease, exclusive_lease, lease_ids, lease_path, take_lease
 from indexer.schema import SCHEMA_VERSION
 
 if TYPE_CHECKING:
@@ -163,7 +164,8 @@ def check_compatible(manifest: dict[str, Any], model: ModelInfo | None) -> None:
 
 @dataclass(slots=True, weakref_slot=True)
 class Generation:
-    """An opened generation: its manifest, Whoosh index, faiss index, passages and the query side's columns."""
+    """An opened generation: its manifest, Whoosh index, faiss index, passages and the query side's columns,
+    and the lease that keeps retention from deleting it while it is open."""
 
     id: str
     path: Path
@@ -172,10 +174,19 @@ class Generation:
     vectors: Any
     passages: list[Passage]
     columns: Columns
+    lease: Lease
 
     def close(self) -> None:
-        """Release the Whoosh index (faiss and passages are plain memory)."""
-        self.keyword.close()
+        """Release the Whoosh index (faiss and passages are plain memory) and the lease."""
+        try:
+            self.keyword.close()
+        finally:
+            self.lease.release()
+
+    def missing_files(self) -> list[str]:
+        """The files of this generation that are gone from disk (deleted by hand or by another tool)."""
+        names = [MANIFEST_FILE, *self.manifest.get("files", {})]
+        return [name for name in names if not (self.path / name).is_file()]
 
 
 def live_manifest(index_dir: Path) -> dict[str, Any]:
@@ -187,14 +198,24 @@ def live_manifest(index_dir: Path) -> dict[str, Any]:
 
 
 def open_generation(index_dir: Path, generation_id: str | None = None, model: ModelInfo | None = None) -> Generation:
-    """Open a generation (the live one by default) after checking it matches the code and model."""
+    """Open a generation (the live one by default) after checking it matches the code and model; it holds
+    the generation's lease until closed."""
+    generation_id = generation_id or current_generation_id(index_dir)
+    if generation_id is None:
+        raise NoIndexError(f"no index in {index_dir}: run `archive-search reindex` first")
+    lease = take_lease(index_dir, generation_id)  # before the files: retention may be deleting them
+    try:
+        return _open_leased(index_dir, generation_id, model, lease)
+    except BaseException:
+        lease.release()
+        raise
+
+
+def _open_leased(index_dir: Path, generation_id: str, model: ModelInfo | None, lease: Lease) -> Generation:
     from indexer.columns import read_columns
     from indexer.keyword_index import open_keyword_index
     from indexer.vector_index import read_passages, read_vectors
 
-    generation_id = generation_id or current_generation_id(index_dir)
-    if generation_id is None:
-        raise NoIndexError(f"no index in {index_dir}: run `archive-search reindex` first")
     path = generations_dir(index_dir) / generation_id
     if not path.is_dir():
         raise GenerationError(f"generation {generation_id} named by {index_dir / CURRENT_FILE} does not exist")
@@ -206,20 +227,19 @@ def open_generation(index_dir: Path, generation_id: str | None = None, model: Mo
         passages = read_passages(path)
     except Exception as exc:  # noqa: BLE001 - any damage is reported the same way
         raise GenerationError(f"generation {generation_id} cannot be opened: {type(exc).__name__}: {exc}") from None
-    counts = manifest.get("counts", {})
-    articles = keyword.doc_count()  # each count opens a Whoosh reader: ask once
-    if (
-        articles != counts.get("articles")
-        or vectors.ntotal != counts.get("passages")
-        or len(passages) != counts.get("passages")
-    ):
-        keyword.close()
-        raise GenerationError(
-            f"generation {generation_id} does not match its manifest: {articles} articles, "
-            f"{vectors.ntotal} vectors, {len(passages)} passages; manifest says "
-            f"{counts.get('articles')} articles, {counts.get('passages')} passages"
-        )
     try:
+        counts = manifest.get("counts", {})
+        articles = keyword.doc_count()  # each count opens a Whoosh reader: ask once
+        if (
+            articles != counts.get("articles")
+            or vectors.ntotal != counts.get("passages")
+            or len(passages) != counts.get("passages")
+        ):
+            raise GenerationError(
+                f"generation {generation_id} does not match its manifest: {articles} articles, "
+                f"{vectors.ntotal} vectors, {len(passages)} passages; manifest says "
+                f"{counts.get('articles')} articles, {counts.get('passages')} passages"
+            )
         if vectors.d != manifest.get("model", {}).get("dimension"):
             raise GenerationError(
                 f"generation {generation_id}: vector dimension {vectors.d} does not match its manifest"
@@ -232,10 +252,10 @@ def open_generation(index_dir: Path, generation_id: str | None = None, model: Mo
             groups=int(counts.get("groups", 0)),
             dimension=vectors.d,
         )
-    except GenerationError:
+    except BaseException:
         keyword.close()
         raise
-    return Generation(generation_id, path, manifest, keyword, vectors, passages, columns)
+    return Generation(generation_id, path, manifest, keyword, vectors, passages, columns, lease)
 
 
 def read_articles(directory: Path) -> list[Article]:
@@ -286,15 +306,45 @@ def clean_debris(index_dir: Path) -> list[str]:
     return notes
 
 
-def apply_retention(index_dir: Path, keep: int) -> list[str]:
-    """Delete all but the newest ``keep`` generations (never the live one); returns the removed ids."""
+@dataclass(frozen=True, slots=True)
+class Retention:
+    """What retention did: the generations it removed, and those it kept because a running service holds them."""
+
+    keep: int
+    removed: tuple[str, ...] = ()
+    in_use: tuple[str, ...] = ()
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """The lines a reindex reports."""
+        removed = (
+            (f"removed old generation(s) {', '.join(self.removed)} (keeping {self.keep})",) if self.removed else ()
+        )
+        return (*removed, *(f"kept generation {g}: in use by a running service" for g in self.in_use))
+
+
+def apply_retention(index_dir: Path, keep: int) -> Retention:
+    """Delete all but the newest ``keep`` generations — never the live one, nor one whose lease a running
+    service holds — and the lease files of generations no longer on disk; call under the reindex lock."""
     live = current_generation_id(index_dir)
     ids = generation_ids(index_dir)
     kept = set(ids[-keep:]) | {live}
-    removed = [g for g in ids if g not in kept]
-    for generation_id in removed:
-        remove_generation_dir(generations_dir(index_dir) / generation_id)
-    return removed
+    removed, in_use = [], []
+    for generation_id in (g for g in ids if g not in kept):
+        with exclusive_lease(index_dir, generation_id) as free:
+            if not free:
+                in_use.append(generation_id)
+                continue
+            remove_generation_dir(generations_dir(index_dir) / generation_id)
+            # still locked: a service waiting for it finds the folder gone
+            lease_path(index_dir, generation_id).unlink(missing_ok=True)
+        removed.append(generation_id)
+    for generation_id in lease_ids(index_dir):
+        if not (generations_dir(index_dir) / generation_id).is_dir():
+            with exclusive_lease(index_dir, generation_id) as free:
+                if free:
+                    lease_path(index_dir, generation_id).unlink(missing_ok=True)
+    return Retention(keep, tuple(removed), tuple(in_use))
 
 
 def rollback(index_dir: Path) -> tuple[str, str]:

@@ -3,20 +3,21 @@ in the threadpool)."""
 
 from __future__ import annotations
 
-import contextlib
 import hmac
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from indexer.errors import NoIndexError
 from search.engine import Engine
 from search.errors import InvalidParameter, TextTooLong, Unauthorized, UnsupportedMediaType
 from search.limits import MAX_BODY_BYTES, MAX_RELATED_TEXT_CHARS
-from search.live import LiveEngine
+from search.live import LiveEngine, Reloader
 from search.requests import (
     ISSUE_PARAMS,
     RELATED_PARAMS,
@@ -30,11 +31,21 @@ from search.requests import (
     search_request,
 )
 
+T = TypeVar("T")
 
-def engine_in_use(request: Request) -> contextlib.AbstractContextManager[Engine]:
-    """The live engine for this request, kept open until the ``with`` block ends (hot reload safe)."""
-    live: LiveEngine = request.app.state.live
-    return live.use()
+
+def reloader_of(request: Request) -> Reloader:
+    """The app's reloader, made by the lifespan with the model: ``no_index`` before it ran."""
+    reloader: Reloader | None = getattr(request.app.state, "reloader", None)
+    if reloader is None:
+        raise NoIndexError("the index is not loaded yet")
+    return reloader
+
+
+async def answer(request: Request, work: Callable[[Engine], T]) -> T:
+    """``work`` on the live engine, in the threadpool (hot reload safe; a generation whose files are gone
+    is replaced by the live one first: ``Reloader.answer``)."""
+    return await reloader_of(request).answer(work)
 
 
 async def admin_reload(request: Request) -> JSONResponse:
@@ -51,15 +62,19 @@ async def health(request: Request) -> JSONResponse:
 
 
 async def ready(request: Request) -> JSONResponse:
-    """200 with the live generation once the index is loaded; 503 (``no_index``) before."""
-    with engine_in_use(request) as engine:
+    """200 with the live generation once the index is loaded; 503 ``no_index`` before, and 503
+    ``generation_error`` when the served generation's files are gone (the live one is opened instead)."""
+    reloader = reloader_of(request)
+    await run_in_threadpool(reloader.check_served)
+    live: LiveEngine = request.app.state.live
+    with live.use() as engine:
         return JSONResponse(
             {
                 "status": "ready",
                 "generation": engine.generation_id,
                 "articles": engine.article_count,
                 "model": engine.embedder.info.id,
-                "refused": request.app.state.reloader.refused,
+                "refused": reloader.refused,
             }
         )
 
@@ -72,20 +87,18 @@ def search_request_from(params: QueryParams) -> SearchRequest:
 
 async def search(request: Request) -> JSONResponse:
     wanted = search_request_from(request.query_params)
-    with engine_in_use(request) as engine:
-        return JSONResponse(await run_in_threadpool(engine.search, wanted))
+    return JSONResponse(await answer(request, lambda engine: engine.search(wanted)))
 
 
 async def article(request: Request) -> JSONResponse:
-    with engine_in_use(request) as engine:
-        return JSONResponse(await run_in_threadpool(engine.article, request.path_params["article_id"]))
+    article_id = request.path_params["article_id"]
+    return JSONResponse(await answer(request, lambda engine: engine.article(article_id)))
 
 
 async def related(request: Request) -> JSONResponse:
     params = query_values(request.query_params.multi_items(), RELATED_PARAMS)
     wanted = related_request(request.path_params["article_id"], params)
-    with engine_in_use(request) as engine:
-        return JSONResponse(await run_in_threadpool(engine.related, wanted))
+    return JSONResponse(await answer(request, lambda engine: engine.related(wanted)))
 
 
 #: The body types ``POST /api/related`` reads ("": none given, read as JSON).
@@ -132,16 +145,16 @@ async def related_body(request: Request) -> tuple[dict[str, Any], bool]:
 
 async def related_to_text(request: Request) -> JSONResponse:
     wanted = related_text_request(*await related_body(request))
-    with engine_in_use(request) as engine:
-        return JSONResponse(await run_in_threadpool(engine.related_to_text, wanted))
+    return JSONResponse(await answer(request, lambda engine: engine.related_to_text(wanted)))
 
 
 async def issues(request: Request) -> JSONResponse:
-    with engine_in_use(request) as engine:
-        return JSONResponse({"generation": engine.generation_id, "issues": engine.issues()})
+    return JSONResponse(
+        await answer(request, lambda engine: {"generation": engine.generation_id, "issues": engine.issues()})
+    )
 
 
 async def issue(request: Request) -> JSONResponse:
     lang = issue_language(query_values(request.query_params.multi_items(), ISSUE_PARAMS))
-    with engine_in_use(request) as engine:
-        return JSONResponse(engine.issue(request.path_params["start"], lang))
+    start = request.path_params["start"]
+    return JSONResponse(await answer(request, lambda engine: engine.issue(start, lang)))

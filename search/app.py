@@ -23,7 +23,7 @@ from indexer.settings import Settings
 from search import api, openapi, pages
 from search.errors import SearchError, Unauthorized
 from search.headers import SecurityHeaders
-from search.live import LiveEngine, Reloader
+from search.live import LiveEngine, Reloader, warn_unleased
 from search.pages import STATIC_DIR
 
 log = logging.getLogger("archive_search")
@@ -66,6 +66,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.reloader = reloader = Reloader(settings, embedder, live)
         with live.use() as engine:
             log.info("serving generation %s (%d articles)", engine.generation_id, engine.article_count)
+            warn_unleased(engine)
         del engine
         watcher = asyncio.create_task(reloader.watch()) if settings.reload_interval > 0 else None
         try:

@@ -77,8 +77,13 @@ class Engine:
     @classmethod
     def open(cls, settings: Settings, embedder: Embedder, generation_id: str | None = None) -> Engine:
         """Open a generation, the live one by default (refused if it does not match the code or the model)."""
-        engine = cls(open_generation(settings.index_dir, generation_id, embedder.info), embedder, settings)
-        engine.warm_up()
+        generation = open_generation(settings.index_dir, generation_id, embedder.info)
+        try:
+            engine = cls(generation, embedder, settings)
+            engine.warm_up()
+        except BaseException:
+            generation.close()  # its files and its lease
+            raise
         return engine
 
     def warm_up(self) -> None:

@@ -105,7 +105,8 @@ def _errors(*statuses: int) -> dict[str, Any]:
         401: "the admin bearer token is missing or wrong",
         413: "the text is too long",
         415: "the body is neither JSON nor a form",
-        503: "the index is not loaded (yet)",
+        503: "the index is not loaded (yet): `no_index`; or the files of the generation served are gone and the "
+        "live one cannot be opened in its place: `generation_error`",
     }
     return {str(status): _json(_ref("Error"), meaning[status]) for status in statuses}
 
@@ -198,9 +199,17 @@ PATHS: dict[str, Any] = {
     },
     "/ready": {
         "get": {
-            "summary": "Readiness: the index is loaded",
+            "summary": "Readiness: the index is loaded and the files of the generation served are on disk",
             "operationId": "ready",
-            "responses": {"200": _json(_ref("Ready"), "serving this generation"), **_errors(503)},
+            "responses": {
+                "200": _json(_ref("Ready"), "serving this generation"),
+                "503": _json(
+                    _ref("Error"),
+                    "the index is not loaded (yet): `no_index`; or the files of the generation served are gone: "
+                    "`generation_error` (the live generation is opened in its place, so the next check passes "
+                    "unless it cannot be opened)",
+                ),
+            },
         }
     },
 }

@@ -8,12 +8,11 @@ from typing import Any
 from urllib.parse import urlencode
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from indexer.archive import LANGUAGES
-from search.api import engine_in_use, related_body, search_request_from
+from search.api import answer, related_body, search_request_from
 from search.documents import Facets
 from search.limits import MAX_RELATED_TEXT_CHARS
 from search.requests import ISSUE_PARAMS, MODES, RelatedRequest, issue_language, query_values, related_text_request
@@ -134,8 +133,7 @@ async def home(request: Request) -> HTMLResponse:
     }
     if q:
         search_request = search_request_from(params)
-        with engine_in_use(request) as engine:
-            result = await run_in_threadpool(engine.search, search_request)
+        result = await answer(request, lambda engine: engine.search(search_request))
         page, size, total = result["page"], result["size"], result["total"]
         filters = [(k, v) for k, v in items if k in ("lang", "category", "author", "tag", "since", "until")]
         context.update(
@@ -161,9 +159,8 @@ async def home(request: Request) -> HTMLResponse:
 async def article(request: Request) -> HTMLResponse:
     """One article: its text, its language versions and its related past commentaries."""
     article_id = request.path_params["article_id"]
-    with engine_in_use(request) as engine:
-        doc = await run_in_threadpool(engine.article, article_id)
-        related = await run_in_threadpool(engine.related, RelatedRequest(article_id, RELATED_ON_ARTICLE_PAGE, "past"))
+    wanted = RelatedRequest(article_id, RELATED_ON_ARTICLE_PAGE, "past")
+    doc, related = await answer(request, lambda engine: (engine.article(article_id), engine.related(wanted)))
     paragraphs = [" ".join(p.split()) for p in doc["body"].split("\n\n") if p.strip()]
     return render("article.html", section="search", article=doc, paragraphs=paragraphs, related=related["related"])
 
@@ -189,22 +186,20 @@ async def related(request: Request) -> HTMLResponse:
             until=body.get("until") or "",
         )
         wanted = related_text_request(body, as_json)
-        with engine_in_use(request) as engine:
-            context["result"] = await run_in_threadpool(engine.related_to_text, wanted)
+        context["result"] = await answer(request, lambda engine: engine.related_to_text(wanted))
     return render("related.html", **context)
 
 
 async def issues(request: Request) -> HTMLResponse:
     """The weekly issues, newest first."""
-    with engine_in_use(request) as engine:
-        return render("issues.html", section="issues", issues=engine.issues())
+    return render("issues.html", section="issues", issues=await answer(request, lambda engine: engine.issues()))
 
 
 async def issue(request: Request) -> HTMLResponse:
     """The commentaries of one weekly issue, in the language chosen with ``?lang=`` where possible."""
     lang = issue_language(query_values(request.query_params.multi_items(), ISSUE_PARAMS))
-    with engine_in_use(request) as engine:
-        doc = engine.issue(request.path_params["start"], lang)
+    start = request.path_params["start"]
+    doc = await answer(request, lambda engine: engine.issue(start, lang))
     return render("issue.html", section="issues", issue=doc, lang=lang, languages=LANGUAGES)
 
 

@@ -1,4 +1,4 @@
-"""Generations: manifest contents, refusal of mismatched generations, the atomic CURRENT switch."""
+"""Generations: manifest contents, refusal of mismatched generations, the atomic CURRENT switch, leases, retention."""
 
 from __future__ import annotations
 
@@ -13,15 +13,20 @@ from indexer.build import BuildReport, build_generation
 from indexer.embedder import Embedder
 from indexer.errors import BuildError, GenerationError, IncompatibleIndexError, NoIndexError
 from indexer.generations import (
+    Retention,
+    apply_retention,
     current_generation_id,
     file_checksums,
+    generation_ids,
     generations_dir,
     open_generation,
     publish,
     read_manifest,
+    remove_generation_dir,
     verify_generation,
     write_manifest,
 )
+from indexer.leases import exclusive_lease, in_use, lease_ids, lease_path
 from indexer.passages import PASSAGE_VERSION
 from indexer.schema import SCHEMA_VERSION
 from indexer.settings import Settings
@@ -230,3 +235,115 @@ def test_a_generation_of_the_previous_schema_is_refused_until_reindexed(settings
     hits = engine.search(search_request({"q": "potash", "mode": "keyword"}))["hits"]
     engine.close()
     assert hits and hits[0]["id"].startswith("t-sanctions")
+
+
+def _build(settings: Settings, tmp_path: Path, n: int) -> BuildReport:
+    """A new generation holding one more article (each build publishes one)."""
+    from .test_reindex import article, write_archive
+
+    return build_generation(settings, FakeEmbedder(), [write_archive(tmp_path / f"{n}.jsonl", [article(n)])])
+
+
+def test_retention_keeps_a_generation_held_open_until_it_is_closed(settings: Settings, tmp_path: Path) -> None:
+    keep2 = dataclasses.replace(settings, keep_generations=2)
+    index_dir = settings.index_dir
+    first = str(_build(keep2, tmp_path, 1).generation)
+    held = open_generation(index_dir)  # what a running service holds
+    assert in_use(index_dir, first)
+    second, third, fourth = (_build(keep2, tmp_path, n) for n in (2, 3, 4))
+    kept = f"kept generation {first}: in use by a running service"
+    assert second.notes == () and third.notes == (kept,)
+    assert fourth.notes == (f"removed old generation(s) {second.generation} (keeping 2)", kept)
+    assert generation_ids(index_dir) == [first, third.generation, fourth.generation]
+    assert held.keyword.doc_count() == 1 and held.missing_files() == []
+
+    held.close()
+    assert not in_use(index_dir, first)
+    fifth = _build(keep2, tmp_path, 5)
+    assert fifth.notes == (f"removed old generation(s) {first}, {third.generation} (keeping 2)",)
+    assert generation_ids(index_dir) == [fourth.generation, fifth.generation]
+    assert lease_ids(index_dir) == generation_ids(index_dir)  # the removed generations' lease files went too
+
+
+def test_a_killed_holder_leaves_no_lease(settings: Settings, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    index_dir = settings.index_dir
+    first = str(_build(settings, tmp_path, 1).generation)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path; from indexer.generations import open_generation; "
+            "generation = open_generation(Path(sys.argv[1])); print(generation.id, flush=True); time.sleep(300)",
+            str(index_dir),
+        ],
+        cwd=Path(__file__).parent.parent,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == f"{first}\n"
+        second, third = (str(_build(settings, tmp_path, n).generation) for n in (2, 3))
+        assert apply_retention(index_dir, 1) == Retention(1, removed=(second,), in_use=(first,))
+        assert in_use(index_dir, first)
+    finally:
+        holder.kill()  # SIGKILL: no chance to release anything itself
+        holder.communicate()
+    assert not in_use(index_dir, first)
+    assert apply_retention(index_dir, 1) == Retention(1, removed=(first,))
+    assert generation_ids(index_dir) == lease_ids(index_dir) == [third]
+
+
+def test_a_generation_being_deleted_is_not_opened(settings: Settings, tmp_path: Path) -> None:
+    """Opening waits while retention holds the lease exclusively, then finds the folder gone."""
+    import threading
+
+    index_dir = settings.index_dir
+    first = str(_build(settings, tmp_path, 1).generation)
+    _build(settings, tmp_path, 2)
+    outcome: list[str] = []
+
+    def open_first() -> None:
+        try:
+            open_generation(index_dir, first).close()
+            outcome.append("opened")
+        except GenerationError as exc:
+            outcome.append(exc.message)
+
+    with exclusive_lease(index_dir, first) as free:
+        assert free
+        opener = threading.Thread(target=open_first)
+        opener.start()
+        opener.join(0.5)
+        assert opener.is_alive() and outcome == []  # waiting for the lease
+        remove_generation_dir(generations_dir(index_dir) / first)
+    opener.join(30)
+    assert outcome == [f"generation {first} named by {index_dir / 'CURRENT'} does not exist"]
+    assert not in_use(index_dir, first)
+
+
+def test_a_read_only_index_folder_is_leased_through_the_builds_lease_file(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+    import os
+
+    first = str(_build(settings, tmp_path, 1).generation)
+    real_open = os.open
+
+    def read_only(path: str, flags: int, mode: int = 0o777) -> int:
+        if flags & (os.O_RDWR | os.O_WRONLY | os.O_CREAT):
+            raise OSError(errno.EROFS, "Read-only file system", path)
+        return real_open(path, flags, mode)
+
+    monkeypatch.setattr(os, "open", read_only)
+    generation = open_generation(settings.index_dir)
+    assert generation.lease.held and generation.lease.problem is None and in_use(settings.index_dir, first)
+    generation.close()
+    lease_path(settings.index_dir, first).unlink()  # a generation built before leases existed
+    generation = open_generation(settings.index_dir)
+    assert not generation.lease.held
+    assert generation.lease.problem == f"cannot open {lease_path(settings.index_dir, first)}: No such file or directory"
+    generation.close()

@@ -1,9 +1,12 @@
-"""Hot reload: admin endpoint and token, refused generations, old engines closed and collected, zero failed requests."""
+"""Hot reload: admin endpoint and token, refused generations, old engines closed and collected, zero failed
+requests; a served generation kept by retention, and files deleted under a running service."""
 
 from __future__ import annotations
 
 import dataclasses
 import gc
+import io
+import json
 import os
 import shutil
 import sys
@@ -20,11 +23,21 @@ from starlette.testclient import TestClient
 
 from indexer.build import BuildReport, build_generation
 from indexer.embedder import Embedder
-from indexer.generations import current_generation_id, generations_dir, read_manifest, write_manifest
+from indexer.generations import (
+    current_generation_id,
+    generation_ids,
+    generations_dir,
+    read_manifest,
+    write_manifest,
+)
+from indexer.leases import in_use, lease_path
 from indexer.schema import SCHEMA_VERSION
 from indexer.settings import Settings
 from search.app import create_app
-from search.live import LiveEngine
+from search.cli import main
+from search.engine import Engine
+from search.live import LiveEngine, Reloader
+from search.requests import search_request
 
 from .conftest import FIXTURES, running_server
 from .test_reindex import article, write_archive
@@ -48,6 +61,17 @@ def fake_settings(settings: Settings) -> Settings:
     ).validated()
     build_generation(fake, _fake(fake), [FIXTURES / "tiny.jsonl"])
     return fake
+
+
+def fake_env(settings: Settings, reload_interval: float) -> dict[str, str]:
+    """The environment of a real `serve` of ``fake_settings``'s index."""
+    return {
+        "ARCHIVE_SEARCH_INDEX_DIR": str(settings.index_dir),
+        "ARCHIVE_SEARCH_CACHE_DIR": str(settings.cache_dir),
+        "ARCHIVE_SEARCH_MODEL": "fake:16",
+        "ARCHIVE_SEARCH_ALLOW_FAKE_MODEL": "1",
+        "ARCHIVE_SEARCH_RELOAD_INTERVAL": str(reload_interval),
+    }
 
 
 def _fake(settings: Settings) -> Embedder:
@@ -128,6 +152,9 @@ def test_reload_switches_and_old_generations_are_closed_and_collected(
     assert [ref() for ref in old_engines] == [None] * 15
     for directory in old_dirs:
         assert open_paths(directory) == []
+        assert open_paths(lease_path(fake_settings.index_dir, directory.name)) == []
+        assert not in_use(fake_settings.index_dir, directory.name)
+    assert in_use(fake_settings.index_dir, str(current_generation_id(fake_settings.index_dir)))
 
 
 def test_a_generation_failing_verification_is_refused(
@@ -213,6 +240,8 @@ def test_reindex_under_load_with_a_real_server(
         for old in [sample_index.generation, *generations[:-1]]:
             old_dir = str(generations_dir(index_dir) / str(old))
             assert not [h for h in held if h.startswith(old_dir)] and old_dir not in maps
+            assert str(lease_path(index_dir, str(old))) not in held
+        assert str(lease_path(index_dir, str(generations[-1]))) in held
 
 
 def test_an_old_service_refuses_a_newer_schema_and_keeps_serving_until_restarted(
@@ -225,13 +254,7 @@ def test_an_old_service_refuses_a_newer_schema_and_keeps_serving_until_restarted
     path = generations_dir(index_dir) / old
     manifest = read_manifest(path)
     write_manifest(path, {**manifest, "schema_version": SCHEMA_VERSION - 1})  # what the old code built
-    env = {
-        "ARCHIVE_SEARCH_INDEX_DIR": str(index_dir),
-        "ARCHIVE_SEARCH_CACHE_DIR": str(fake_settings.cache_dir),
-        "ARCHIVE_SEARCH_MODEL": "fake:16",
-        "ARCHIVE_SEARCH_ALLOW_FAKE_MODEL": "1",
-        "ARCHIVE_SEARCH_RELOAD_INTERVAL": "0.2",
-    }
+    env = fake_env(fake_settings, 0.2)
     with running_server(env, program=PREVIOUS_CODE) as (base, process):
         assert httpx.get(f"{base}/ready").json()["generation"] == old
         report = build_generation(fake_settings, _fake(fake_settings), [FIXTURES / "tiny.jsonl"])
@@ -259,3 +282,142 @@ def test_an_old_service_refuses_a_newer_schema_and_keeps_serving_until_restarted
         assert ready["generation"] == report.generation and ready["refused"] is None
         found = httpx.get(f"{base}/api/search", params={"q": "potash"}).json()
         assert found["generation"] == report.generation and found["hits"]
+
+
+def _publish(settings: Settings, tmp_path: Path, n: int) -> str:
+    """Publish a new generation with one more article (a running service with RELOAD_INTERVAL=0 ignores it)."""
+    report = build_generation(settings, _fake(settings), [write_archive(tmp_path / f"{n}.jsonl", [article(n)])])
+    return str(report.generation)
+
+
+def test_a_served_generation_survives_retention_until_the_service_stops(
+    fake_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The audit's case: a service that never reloads, and 4 more generations published (retention keeps 3)."""
+    index_dir = fake_settings.index_dir
+    served = str(current_generation_id(index_dir))
+    with running_server(fake_env(fake_settings, 0)) as (base, process):
+        assert httpx.get(f"{base}/ready").json()["generation"] == served
+        reports = [
+            build_generation(
+                fake_settings, _fake(fake_settings), [write_archive(tmp_path / f"{n}.jsonl", [article(n)])]
+            )
+            for n in range(1, 5)
+        ]
+        kept = f"kept generation {served}: in use by a running service"
+        assert [kept in r.notes for r in reports] == [False, False, True, True]
+        assert f"removed old generation(s) {reports[0].generation} (keeping 3)" in reports[3].notes
+        assert generation_ids(index_dir) == [served, *(r.generation for r in reports[1:])]
+        for _ in range(3):
+            found = httpx.get(f"{base}/api/search", params={"q": "potash"}, timeout=30)
+            assert found.status_code == 200 and found.json()["generation"] == served and found.json()["hits"]
+        page = httpx.get(f"{base}/", params={"q": "potash"}, timeout=30)
+        assert page.status_code == 200 and "New sanctions on potash exports" in page.text
+        assert httpx.get(f"{base}/ready").json()["generation"] == served
+        for name, value in fake_env(fake_settings, 0).items():
+            monkeypatch.setenv(name, value)
+        out = io.StringIO()
+        assert main(["status", "--json"], stdout=out) == 0
+        assert json.loads(out.getvalue())["in_use"] == [served]  # this process holds no lease: the server does
+        out = io.StringIO()
+        assert main(["status"], stdout=out) == 0 and f"On disk:         {served} (in use), " in out.getvalue()
+        process.kill()  # the kernel drops its lease
+        process.communicate()
+    report = build_generation(fake_settings, _fake(fake_settings), [write_archive(tmp_path / "5.jsonl", [article(5)])])
+    assert report.notes == (f"removed old generation(s) {served}, {reports[1].generation} (keeping 3)",)
+    assert served not in generation_ids(index_dir) and not lease_path(index_dir, served).exists()
+
+
+def test_the_served_generations_files_gone_fail_ready_and_the_live_one_is_opened(
+    client: TestClient, fake_settings: Settings, tmp_path: Path
+) -> None:
+    index_dir = fake_settings.index_dir
+    served = str(current_generation_id(index_dir))
+    newer = _publish(fake_settings, tmp_path, 1)  # live, not served: this service reloads on request only
+    assert client.get("/api/search", params={"q": "potash"}).json()["generation"] == served
+    shutil.rmtree(generations_dir(index_dir) / served)  # deleted by hand
+
+    ready = client.get("/ready")
+    assert ready.status_code == 503 and ready.json()["error"]["code"] == "generation_error"
+    message = ready.json()["error"]["message"]
+    assert message.startswith(
+        f"the served generation's files are gone: generation {served} is missing manifest.json, articles.jsonl, "
+        "columns.npz and "
+    )
+    assert message.endswith(f" more; now serving the live generation {newer}")
+    assert client.get("/ready").json()["generation"] == newer
+    found = client.get("/api/search", params={"q": "potash"})
+    assert found.status_code == 200 and found.json()["generation"] == newer and found.json()["hits"]
+    assert not in_use(index_dir, served) and in_use(index_dir, newer)
+
+
+def test_a_search_on_gone_files_is_answered_from_the_live_generation(
+    client: TestClient, fake_settings: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    index_dir = fake_settings.index_dir
+    served = str(current_generation_id(index_dir))
+    newer = _publish(fake_settings, tmp_path, 1)
+    shutil.rmtree(generations_dir(index_dir) / served / "keyword")  # part of it, by another tool
+    found = client.get("/api/search", params={"q": "potash"})
+    assert found.status_code == 200 and found.json()["generation"] == newer and found.json()["hits"]
+    assert any(
+        r.message.startswith(f"the served generation's files are gone: generation {served} is missing keyword/")
+        and r.message.endswith(f"opening the live generation {newer} in its place")
+        for r in caplog.records
+    )
+    page = client.get("/", params={"q": "potash"})
+    assert page.status_code == 200 and "New sanctions on potash exports" in page.text
+    assert client.get("/ready").json()["generation"] == newer
+
+
+def test_when_the_live_generation_itself_is_gone_the_answer_is_503_until_one_is_published(
+    client: TestClient, fake_settings: Settings, tmp_path: Path
+) -> None:
+    index_dir = fake_settings.index_dir
+    served = str(current_generation_id(index_dir))
+    shutil.rmtree(generations_dir(index_dir) / served)
+    advice = "and CURRENT names it: run `archive-search rollback` or `archive-search reindex`"
+    for path in ("/ready", "/api/search?q=potash", "/api/issues"):
+        answer = client.get(path)
+        assert answer.status_code == 503, path
+        error = answer.json()["error"]
+        assert error["code"] == "generation_error" and error["message"].endswith(advice)
+        assert error["message"].startswith(f"the served generation's files are gone: generation {served} is missing")
+    page = client.get("/", params={"q": "potash"})
+    assert page.status_code == 503 and "the served generation&#39;s files are gone" in page.text
+    newer = _publish(fake_settings, tmp_path, 1)  # a full build: the live generation cannot be read
+    found = client.get("/api/search", params={"q": "potash"})
+    assert found.status_code == 200 and found.json()["generation"] == newer
+
+
+def test_the_reloader_retries_a_request_once_when_files_vanish_during_it(
+    fake_settings: Settings, tmp_path: Path
+) -> None:
+    """Whoosh reads files lazily: a search can fail on a folder deleted while it runs (``EmptyIndexError``)."""
+    import asyncio
+
+    embedder = _fake(fake_settings)
+    served = str(current_generation_id(fake_settings.index_dir))
+    live = LiveEngine(Engine.open(fake_settings, embedder))
+    reloader = Reloader(fake_settings, embedder, live)
+    newer = _publish(fake_settings, tmp_path, 1)
+    wanted = search_request({"q": "potash", "mode": "keyword"})
+    tried: list[str] = []
+
+    def deleting_while_searching(engine: Engine) -> Any:
+        tried.append(engine.generation_id)
+        if engine.generation_id == served:
+            shutil.rmtree(engine.generation.path)
+        return engine.search(wanted)
+
+    def failing(engine: Engine) -> Any:
+        raise RuntimeError("a fault of its own")
+
+    try:
+        with pytest.raises(RuntimeError, match="a fault of its own"):  # files present: not a vanished generation
+            asyncio.run(reloader.answer(failing))
+        assert live.engine is not None and live.engine.generation_id == served
+        result = asyncio.run(reloader.answer(deleting_while_searching))
+        assert tried == [served, newer] and result["generation"] == newer and result["hits"]
+    finally:
+        live.close()

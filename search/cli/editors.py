@@ -154,9 +154,11 @@ def verify(console: Console, /, generation: str | None, as_json: bool) -> int:
 def status_document(settings: Settings) -> dict[str, Any]:
     """The live generation as ``status --json`` prints it."""
     from indexer.generations import generation_ids, live_manifest
+    from indexer.leases import in_use
 
     manifest = live_manifest(settings.index_dir)
     counts = manifest.get("counts", {})
+    on_disk = generation_ids(settings.index_dir)
     return {
         "generation": manifest.get("generation"),
         "created": manifest.get("created"),
@@ -168,7 +170,8 @@ def status_document(settings: Settings) -> dict[str, Any]:
         "passages": counts.get("passages"),
         "languages": counts.get("languages", {}),
         "schema_version": manifest.get("schema_version"),
-        "generations": generation_ids(settings.index_dir),
+        "generations": on_disk,
+        "in_use": [g for g in on_disk if in_use(settings.index_dir, g)],  # held by a running service
     }
 
 
@@ -194,7 +197,8 @@ def status(console: Console, /, as_json: bool, check: bool) -> int:
     print(f"Model:           {doc['model']} ({doc['dimension']}-d)", file=out)
     print(f"Articles:        {doc['articles']} in {doc['groups']} translation groups ({langs})", file=out)
     print(f"Passages:        {doc['passages']}", file=out)
-    print(f"On disk:         {', '.join(doc['generations'])}", file=out)
+    on_disk = [g + (" (in use)" if g in doc["in_use"] else "") for g in doc["generations"]]
+    print(f"On disk:         {', '.join(on_disk)}", file=out)
     return EXIT_OK
 
 
