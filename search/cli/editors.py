@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +13,7 @@ from search.cli.context import EXIT_ERROR, EXIT_OK, Console, command, json_optio
 
 if TYPE_CHECKING:
     from indexer.build import BuildReport
+    from indexer.embedder import Embedder
 
 dry_run_option = click.option("--dry-run", is_flag=True, help="say what would change; publish nothing")
 
@@ -41,11 +41,15 @@ def reindex(
     missing = [s for s in paths if not s.exists()]
     if missing:  # fail before the model loads
         raise ArchiveError(f"{missing[0]}: no such file or directory")
-    limit_faiss_threads(1)
+
+    def load() -> Embedder:  # called once the lock is held and the sources are read
+        embedder = load_embedder(settings, quiet=as_json)  # torch limited to TORCH_THREADS (2 by default)
+        limit_faiss_threads(1)  # after torch, whose thread setting is OpenMP's too
+        return embedder
+
     report = build_generation(
         settings,
-        # loaded once the lock is held and the sources are read (torch limited to TORCH_THREADS)
-        partial(load_embedder, settings, quiet=as_json),
+        load,
         paths,
         strict=strict,
         full=full,
