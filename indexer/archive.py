@@ -15,6 +15,15 @@ from indexer.errors import ArchiveError
 
 LANGUAGES = ("en", "ru", "be")
 ID_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,200}")
+#: The longest body accepted, in characters, unless ``ARCHIVE_SEARCH_MAX_BODY_CHARS`` says otherwise.
+MAX_BODY_CHARS = 200_000
+#: How deeply a line's JSON may nest: unknown fields are written back as they came, and far deeper
+#: structures would exceed Python's recursion limit when they are.
+MAX_DEPTH = 64
+#: The suffix a file in a source folder needs to be read (in any case: ``.jsonl``, ``.JSONL``).
+ARCHIVE_SUFFIX = ".jsonl"
+_BOM = b"\xef\xbb\xbf"
+_SURROGATE = re.compile("[\ud800-\udfff]")
 KNOWN_FIELDS = frozenset(
     {
         "id",
@@ -103,6 +112,16 @@ class ImportResult:
     bad_lines: list[BadLine]
     files: list[Path]
     checksum: str
+    #: Files of the source folders that were not read (not named ``*.jsonl``).
+    skipped_files: list[Path] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Sources:
+    """The files a set of sources stands for, and the files its folders hold that are not read."""
+
+    files: tuple[Path, ...]
+    skipped: tuple[Path, ...] = ()
 
 
 class _Invalid(Exception):
@@ -112,46 +131,76 @@ class _Invalid(Exception):
         self.reason = reason
 
 
-def source_files(sources: Iterable[Path]) -> list[Path]:
-    """Expand sources (files and directories of ``.jsonl`` files) into a sorted list of files."""
+def is_archive_file(path: Path) -> bool:
+    """Whether a file in a source folder is read: its name ends in ``.jsonl``, in any case."""
+    return path.name.lower().endswith(ARCHIVE_SUFFIX)
+
+
+def find_sources(sources: Iterable[Path]) -> Sources:
+    """Expand sources (files, and folders searched for ``*.jsonl`` files) into sorted files to read.
+
+    A file given by name is read whatever it is called; the other files of a folder are listed as
+    skipped, so a report can say what was not read.
+    """
     files: list[Path] = []
+    skipped: list[Path] = []
     for source in sources:
         if source.is_dir():
-            found = sorted(p for p in source.rglob("*.jsonl") if p.is_file())
+            found: list[Path] = []
+            other: list[Path] = []
+            for path in sorted(source.rglob("*")):
+                if path.is_file():
+                    (found if is_archive_file(path) else other).append(path)
             if not found:
-                raise ArchiveError(f"{source}: directory contains no .jsonl files")
+                also = f" (it has {len(other)} other file(s), e.g. {other[0]})" if other else ""
+                raise ArchiveError(f"{source}: directory contains no .jsonl files{also}")
             files.extend(found)
+            skipped.extend(other)
         elif source.is_file():
             files.append(source)
         elif source.exists():
             raise ArchiveError(f"{source}: not a file or directory")
         else:
             raise ArchiveError(f"{source}: no such file or directory")
-    return files
+    return Sources(tuple(files), tuple(skipped))
 
 
-def read_archive(sources: Iterable[Path], detect: Any = None) -> ImportResult:
+def source_files(sources: Iterable[Path]) -> list[Path]:
+    """The files the sources stand for (see :func:`find_sources`)."""
+    return list(find_sources(sources).files)
+
+
+def archive_lines(raw: bytes) -> Iterator[tuple[int, bytes]]:
+    """(line number, line) of a file's bytes: a UTF-8 byte order mark at its start is dropped, and
+    every line ending counts (``\\n``, ``\\r\\n`` and a lone ``\\r``), as editors number lines."""
+    if raw.startswith(_BOM):
+        raw = raw[len(_BOM) :]
+    return enumerate(raw.splitlines(), start=1)
+
+
+def read_archive(sources: Iterable[Path], detect: Any = None, *, max_body_chars: int = MAX_BODY_CHARS) -> ImportResult:
     """Read and validate every line of the sources; bad lines are collected, not raised.
 
     ``detect`` is called with ``title + body`` for articles without a ``language`` field and must
-    return one of ``LANGUAGES``; by default the lingua-based detector is used.
+    return one of ``LANGUAGES``; by default the lingua-based detector is used. A body longer than
+    ``max_body_chars`` makes its line bad.
     """
-    files = source_files(sources)
+    found = find_sources(sources)
     digest = hashlib.sha256()
     articles: list[Article] = []
     bad: list[BadLine] = []
     seen: dict[str, str] = {}
-    for path in files:
+    for path in found.files:
         try:
             raw = path.read_bytes()
         except OSError as exc:
             raise ArchiveError(f"{path}: cannot read: {exc.strerror or exc}") from None
         digest.update(raw)
-        for number, line in enumerate(raw.split(b"\n"), start=1):
+        for number, line in archive_lines(raw):
             if not line.strip():
                 continue
             try:
-                article = parse_line(line, detect)
+                article = parse_line(line, detect, max_body_chars=max_body_chars)
             except _Invalid as exc:
                 bad.append(BadLine(str(path), number, exc.field, exc.reason))
                 continue
@@ -162,18 +211,20 @@ def read_archive(sources: Iterable[Path], detect: Any = None) -> ImportResult:
                 continue
             seen[article.id] = f"{path}:{number}"
             articles.append(article)
-    return ImportResult(articles, bad, files, digest.hexdigest())
+    return ImportResult(articles, bad, list(found.files), digest.hexdigest(), list(found.skipped))
 
 
 #: Schemes a browser would execute or inline; any other absolute URI (https:, reuters:, doi:) is kept.
 _UNSAFE_URL_SCHEMES = frozenset({"javascript", "data", "vbscript", "file"})
 
 
-def parse_line(line: bytes, detect: Any = None, *, trusted: bool = False) -> Article:
+def parse_line(
+    line: bytes, detect: Any = None, *, trusted: bool = False, max_body_chars: int = MAX_BODY_CHARS
+) -> Article:
     """Validate one JSON Lines record into an Article; raise ``_Invalid`` naming the field.
 
     ``trusted`` is for records the indexer wrote itself: articles of test collections may have an
-    empty title or body and ids in any form.
+    empty title or body, ids in any form and bodies of any length.
     """
     try:
         text = line.decode("utf-8")
@@ -183,14 +234,24 @@ def parse_line(line: bytes, detect: Any = None, *, trusted: bool = False) -> Art
         record = json.loads(text)
     except json.JSONDecodeError as exc:
         raise _Invalid("line", f"invalid JSON: {exc.msg} (column {exc.colno})") from None
+    except ValueError:  # an integer of more digits than Python converts (sys.get_int_max_str_digits)
+        raise _Invalid("line", "invalid JSON: a number with too many digits") from None
+    except RecursionError:
+        raise _Invalid("line", "invalid JSON: nested too deeply") from None
     if not isinstance(record, dict):
         raise _Invalid("line", f"expected a JSON object, got {type(record).__name__}")
+    if not trusted:
+        _check_values(record, escapes="\\u" in text)
 
     article_id = _required_str(record, "id")
     if not trusted and not ID_PATTERN.fullmatch(article_id):
         raise _Invalid("id", "must be 1-200 characters of A-Z, a-z, 0-9, '.', '_' or '-'")
+    if not trusted and not article_id.strip("."):
+        raise _Invalid("id", f"must not be only dots ({article_id!r} is a path name, not an article)")
     title = _required_str(record, "title", allow_empty=trusted)
     body = _required_str(record, "body", allow_empty=trusted)
+    if not trusted and len(body) > max_body_chars:
+        raise _Invalid("body", f"must be at most {max_body_chars} characters, got {len(body)}")
     published = _date(record.get("published"), "published", required=True)
     assert published is not None
 
@@ -249,6 +310,49 @@ def parse_line(line: bytes, detect: Any = None, *, trusted: bool = False) -> Art
     )
 
 
+def _check_values(record: dict[str, Any], *, escapes: bool) -> None:
+    """Refuse what the line's JSON holds that could not be indexed or written back: a lone surrogate
+    (a ``\\ud800`` escape without its pair, not Unicode text: UTF-8 cannot encode it) in any string
+    or field name, and nesting deeper than ``MAX_DEPTH``. ``escapes``: the line has ``\\u`` escapes
+    (without them it holds no surrogate). The field named is the first that holds one, in line order."""
+    if escapes:
+        for key in record:
+            _check_text(_escaped(key), key, "its name has")
+    stack = [(_escaped(key), value, 1) for key, value in reversed(record.items())]
+    while stack:
+        where, value, depth = stack.pop()
+        if isinstance(value, str):
+            if escapes:
+                _check_text(where, value)
+        elif isinstance(value, (dict, list)):
+            if depth >= MAX_DEPTH:
+                top = re.split(r"[.\[]", where, maxsplit=1)[0]
+                raise _Invalid(top, f"must not be nested more than {MAX_DEPTH} levels deep")
+            if isinstance(value, dict):
+                children = [(f"{where}.{_escaped(k)}", v, depth + 1) for k, v in value.items()]
+                if escapes:
+                    for (name, _, _), key in zip(children, value, strict=True):
+                        _check_text(name, key, "its name has")
+            else:
+                children = [(f"{where}[{i}]", v, depth + 1) for i, v in enumerate(value)]
+            stack.extend(reversed(children))
+
+
+def _check_text(where: str, text: str, what: str = "has") -> None:
+    found = _SURROGATE.search(text)
+    if found is not None:
+        raise _Invalid(
+            where,
+            f"{what} a lone surrogate \\u{ord(found.group()):04x} at character {found.start()} "
+            "(a \\u escape without its pair is not Unicode text)",
+        )
+
+
+def _escaped(name: str) -> str:
+    """A field name as messages show it: lone surrogates as ``\\udXXX`` (they cannot be printed)."""
+    return name.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _required_str(record: dict[str, Any], name: str, *, allow_empty: bool = False) -> str:
     if name not in record or record[name] is None:
         raise _Invalid(name, "is required")
@@ -289,7 +393,7 @@ def _date(value: Any, name: str, *, required: bool) -> dt.date | None:
         if required:
             raise _Invalid(name, "is required")
         return None
-    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
         raise _Invalid(name, f"must be an ISO date YYYY-MM-DD, got {value!r}")
     try:
         return dt.date.fromisoformat(value)

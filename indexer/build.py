@@ -88,6 +88,7 @@ class BuildReport:
     dry_run: bool = False
     sources: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    skipped_files: tuple[str, ...] = ()  # files of the source folders not read (not named *.jsonl)
 
     @property
     def passages_per_second(self) -> float:
@@ -115,6 +116,7 @@ class BuildReport:
             "embedding_seconds": round(self.embedding_seconds, 3),
             "passages_per_second": round(self.passages_per_second, 2),
             "skipped_lines": [str(b) for b in self.bad_lines],
+            "skipped_files": list(self.skipped_files),
             "sources": list(self.sources),
             "notes": list(self.notes),
         }
@@ -133,6 +135,7 @@ class _Run:
     bad_lines: tuple[BadLine, ...] = ()
     sources: tuple[str, ...] = ()
     dry_run: bool = False
+    skipped_files: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -191,7 +194,7 @@ def fail_point(settings: Settings, phase: str) -> None:
 
 def build_generation(
     settings: Settings,
-    embedder: Embedder,
+    embedder: Embedder | Callable[[], Embedder],
     sources: Sequence[Path] | None = None,
     *,
     strict: bool = False,
@@ -207,6 +210,9 @@ def build_generation(
     setting change, ``full`` or a missing live generation makes it a full build. Nothing is
     published unless every step succeeded and the new generation re-opens with the counts its
     manifest records; the previous generation stays live on any failure.
+
+    ``embedder`` may be a function that loads the model: it is called once the lock is held and the
+    sources are read, so a run that cannot go ahead (another reindex, no valid article) fails fast.
     """
     started = time.perf_counter()
     sources = list(sources) if sources else [settings.archive]
@@ -214,7 +220,7 @@ def build_generation(
         notes = [took_over] if took_over else []
         notes += clean_debris(settings.index_dir)
         fail_point(settings, "locked")
-        result = read_archive(sources)
+        result = read_archive(sources, max_body_chars=settings.max_body_chars)
         if strict and result.bad_lines:
             shown = "; ".join(str(b) for b in result.bad_lines[:_STRICT_SHOWN])
             more = len(result.bad_lines) - _STRICT_SHOWN
@@ -228,11 +234,17 @@ def build_generation(
                 "nothing published"
             )
         fail_point(settings, "read")
-        plan = _plan(settings, embedder.info, result.articles, full=full, prune=prune)
-        run = _Run(started, tuple(notes), tuple(result.bad_lines), tuple(str(s) for s in sources), dry_run)
-        return _carry_out(
-            settings, plan, partial(_embed, settings, embedder), embedder.info, result.checksum, run, progress
+        model = embedder() if callable(embedder) else embedder
+        plan = _plan(settings, model.info, result.articles, full=full, prune=prune)
+        run = _Run(
+            started,
+            tuple(notes),
+            tuple(result.bad_lines),
+            tuple(str(s) for s in sources),
+            dry_run,
+            tuple(str(f) for f in result.skipped_files),
         )
+        return _carry_out(settings, plan, partial(_embed, settings, model), model.info, result.checksum, run, progress)
 
 
 def build_from_articles(
@@ -345,6 +357,7 @@ def _carry_out(
         raise BuildError(
             f"building generation {generation_id} failed: {exc.strerror or exc}"
             + (f": {exc.filename}" if exc.filename else "")
+            + (f" -> {exc.filename2}" if exc.filename2 else "")  # a copy's target
             + "; nothing published"
         ) from exc
     except Exception as exc:
@@ -388,6 +401,7 @@ def _report(
         dry_run=run.dry_run,
         sources=run.sources,
         notes=(*run.notes, *notes),
+        skipped_files=run.skipped_files,
     )
 
 

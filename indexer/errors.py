@@ -2,6 +2,23 @@
 
 from __future__ import annotations
 
+import errno
+import os
+
+#: How messages name the OS errors a user meets when writing the index directory.
+_OS_REASONS = {
+    errno.EROFS: "read-only file system",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.ENOSPC: "no space left on device",
+    errno.EDQUOT: "disk quota exceeded",
+}
+
+
+def os_error_reason(exc: OSError) -> str:
+    """An OS error in a message's words: ``read-only file system``, ``no space left on device``…"""
+    return _OS_REASONS.get(exc.errno or 0) or exc.strerror or str(exc)
+
 
 class IndexerError(Exception):
     """Base class: a domain error the user can act on, with a stable ``code``."""
@@ -65,3 +82,15 @@ class UnknownArticleError(IndexerError):
     """An article id given to ``remove`` is not in the live generation."""
 
     code = "unknown_article"
+
+
+class StorageError(IndexerError):
+    """The index directory cannot be written (a read-only file system, no permission, a full disk)."""
+
+    code = "storage_error"
+
+    @classmethod
+    def cannot_write(cls, folder: str | os.PathLike[str], exc: OSError, outcome: str) -> StorageError:
+        """``folder: cannot write (reason: file); outcome`` from the OS error of writing ``file``."""
+        where = f": {exc.filename}" if exc.filename and os.fspath(exc.filename) != os.fspath(folder) else ""
+        return cls(f"{os.fspath(folder)}: cannot write ({os_error_reason(exc)}{where}); {outcome}")

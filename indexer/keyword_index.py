@@ -63,7 +63,7 @@ def write_keyword_index(
         path.mkdir()
         ix = whoosh_index.create_in(str(path), build_schema())
     else:
-        shutil.copytree(base / KEYWORD_DIR, path)
+        _copy_files(base / KEYWORD_DIR, path)
         ix = whoosh_index.open_dir(str(path))
     writer = ix.writer(limitmb=256)
     count = 0
@@ -81,6 +81,14 @@ def write_keyword_index(
     writer.commit()
     ix.close()
     return count
+
+
+def _copy_files(source: Path, target: Path) -> None:
+    """Copy a Whoosh index folder (flat: segment files and the TOC) file by file; a failure (a full
+    disk) raises as itself, where ``shutil.copytree`` would gather them into one list of strings."""
+    target.mkdir()
+    for file in sorted(source.iterdir()):
+        shutil.copy2(file, target / file.name)
 
 
 def open_keyword_index(directory: Path) -> Any:

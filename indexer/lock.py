@@ -8,7 +8,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from indexer.errors import LockedError
+from indexer.errors import LockedError, StorageError
 
 LOCK_FILE = "reindex.lock"
 
@@ -38,9 +38,12 @@ def reindex_lock(index_dir: Path) -> Iterator[str | None]:
     blocks the next one); the pid in the file is for the messages: who holds it, whose stale lock
     was taken over.
     """
-    index_dir.mkdir(parents=True, exist_ok=True)
     path = index_dir / LOCK_FILE
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:  # a read-only or foreign folder: say so before any work is done
+        raise StorageError.cannot_write(index_dir, exc, "nothing published") from None
     try:
         with os.fdopen(os.dup(fd), "r", encoding="utf-8", errors="replace") as reader:
             previous = _owner(reader.read())
@@ -55,8 +58,11 @@ def reindex_lock(index_dir: Path) -> Iterator[str | None]:
         if previous is not None and previous != os.getpid():
             state = "no longer running" if not _alive(previous) else "not holding it"
             note = f"took over the stale lock of pid {previous} ({state})"
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        except OSError as exc:  # a full disk: even the pid does not fit
+            raise StorageError.cannot_write(index_dir, exc, "nothing published") from None
         try:
             yield note
         finally:

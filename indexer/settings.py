@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from indexer.archive import MAX_BODY_CHARS
 from indexer.errors import SettingsError
 
 ENV_PREFIX = "ARCHIVE_SEARCH_"
@@ -60,6 +61,11 @@ class Settings:
     )
     query_prefix: str = _setting("query: ", "Text put before every query before embedding (e5 convention).")
     passage_prefix: str = _setting("passage: ", "Text put before every passage before embedding (e5 convention).")
+    max_body_chars: int = _setting(
+        MAX_BODY_CHARS,
+        "Longest article body `reindex` accepts, in characters: a longer one is a bad line "
+        "(`file:line: body: must be at most N characters`).",
+    )
     passage_max_tokens: int = _setting(
         500,
         "Largest passage, in the model's tokens (title included): an article that fits is one passage, a longer "
@@ -147,6 +153,7 @@ class Settings:
             "torch_threads",
             "semantic_candidates",
             "keep_generations",
+            "max_body_chars",
         ):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{ENV_PREFIX}{name.upper()}: must be at least 1")

@@ -80,7 +80,8 @@ def snippet(
     catalog: Catalog, article: int, parsed: ParsedQuery, matched: bool, query_vector: npt.NDArray[np.float32] | None
 ) -> str:
     """A hit's snippet: the matched words in the body (else the lede) for a keyword match, else the
-    passage nearest the query, else the start of the lede or body."""
+    passage nearest the query, else the start of the lede or body (each read only up to
+    ``SCAN_CHARS``, so a long body costs no more than a short one)."""
     doc = catalog.articles[article]
     terms = parsed.terms.get(doc.language, frozenset())
     if matched:

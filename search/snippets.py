@@ -22,6 +22,9 @@ BETWEEN = " … "
 SURROUND_CHARS = 60
 #: Characters around a match that a fragment can reach (its size and context, with room to spare).
 CONTEXT_CHARS = 2 * (FRAGMENT_CHARS + SURROUND_CHARS)
+#: How much of a text a snippet looks at: its start, so that the work per hit is bounded however long
+#: the body (a match further on is not shown; the hit falls back to its lede or best passage).
+SCAN_CHARS = 50_000
 
 
 class MarkFormatter(HtmlFormatter):  # type: ignore[misc]
@@ -111,13 +114,15 @@ def _analyzer(language: str) -> WordCachedAnalyzer:
 
 
 def highlight_fragments(text: str, terms: Iterable[str], language: str, top: int = MAX_FRAGMENTS) -> str:
-    """Fragments of ``text`` around the analysed ``terms``, over the whole text (no 32 K limit).
+    """Fragments of ``text`` around the analysed ``terms``, over its first ``SCAN_CHARS`` characters
+    (not Whoosh's 32 K limit, and no more however long the text).
 
-    Returns "" when no term occurs.
+    Returns "" when no term occurs there.
     """
     terms = frozenset(terms)
     if not terms or not text:
         return ""
+    text = text[:SCAN_CHARS]
     near = _analyzer(language).near_matches(text, terms)
     if not near:
         return ""
@@ -127,8 +132,11 @@ def highlight_fragments(text: str, terms: Iterable[str], language: str, top: int
 
 
 def plain_snippet(text: str, limit: int = PLAIN_CHARS) -> str:
-    """The start of ``text``, cut at a word boundary, escaped."""
-    text = " ".join(text.split())
+    """The start of ``text``, cut at a word boundary, escaped (only its first ``SCAN_CHARS`` are read)."""
+    cut = len(text) > SCAN_CHARS
+    text = " ".join(text[:SCAN_CHARS].split())
     if len(text) > limit:
         text = text[:limit].rsplit(" ", 1)[0] + " …"
+    elif cut:
+        text += " …"
     return escape(text, quote=False)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -79,9 +81,56 @@ def test_interrupt_exits_130(index_dir: Path, monkeypatch: pytest.MonkeyPatch) -
 
 def test_status_without_index_is_a_one_line_error(index_dir: Path) -> None:
     code, out, err = run(["status", "--json"])
-    assert code == 1 and out == ""
+    assert code == 1 and json.loads(out)["error"]["code"] == "no_index"
     assert err.count("\n") == 1 and "Traceback" not in err
     assert err.startswith("archive-search: error: no index in") and "archive-search reindex" in err
+    code, out, err = run(["status"])
+    assert code == 1 and out == "" and err.startswith("archive-search: error: no index in")
+
+
+@pytest.mark.parametrize(
+    ("argv", "status", "code"),
+    [
+        (["reindex", "--bogus", "--json"], 2, "usage"),
+        (["remove", "--json"], 2, "usage"),
+        (["--json", "status"], 2, "usage"),
+        (["query", "x", "--limit", "500", "--json"], 2, "invalid_parameter"),
+        (["query", "x", "--since", "2020-02-31", "--json"], 2, "invalid_parameter"),
+        (["query", "x" * 1001, "--json"], 2, "query_too_long"),
+        (["query", "--json"], 2, "usage"),
+        (["reindex", "--json", "/nonexistent/archive.jsonl"], 1, "archive_error"),
+        (["status", "--json"], 1, "no_index"),
+        (["rollback", "--json"], 1, "no_index"),
+        (["remove", "some-id", "--json"], 1, "no_index"),
+    ],
+)
+def test_json_failures_print_one_error_document(index_dir: Path, argv: list[str], status: int, code: str) -> None:
+    """With --json stdout is exactly one JSON document, a failure's too: the HTTP API's error shape."""
+    exit_status, out, err = run(argv)
+    message = err.splitlines()[-1].removeprefix("archive-search: error: ")
+    assert exit_status == status and json.loads(out) == {"error": {"code": code, "message": message}}
+    assert err.endswith(f"archive-search: error: {message}\n") and "Traceback" not in err
+    assert run([a for a in argv if a != "--json"])[1] == ""  # without --json, nothing on stdout
+
+
+def test_a_second_reindex_fails_before_loading_the_model(index_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A concurrent reindex loaded the model (seconds, 1.5 GB) before it found the lock taken."""
+    from indexer.lock import LOCK_FILE, reindex_lock
+
+    loaded: list[Settings] = []
+    monkeypatch.setattr("indexer.embedder.load_embedder", lambda settings, quiet=False: loaded.append(settings))
+    with reindex_lock(index_dir):
+        code, out, err = run(["reindex", str(FIXTURES / "tiny.jsonl")])
+        assert (code, out) == (1, "") and loaded == []
+        assert err == (
+            f"archive-search: error: another reindex (pid {os.getpid()}) holds {index_dir / LOCK_FILE}; "
+            "wait for it to finish (one reindex at a time)\n"
+        )
+        # a real process: the model stack is not even imported
+        argv = ["reindex", str(FIXTURES / "tiny.jsonl")]
+        script = f"import sys\nfrom search.cli import main\nprint(main({argv!r}), 'torch' in sys.modules)"
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+        assert done.stdout == "1 False\n" and f"another reindex (pid {os.getpid()}) holds" in done.stderr
 
 
 def test_missing_source_is_an_error_before_loading_the_model(index_dir: Path) -> None:
@@ -286,3 +335,97 @@ def test_evaluate_commands(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
     assert (code, err) == (1, f"archive-search: error: {tmp_path / 'missing.jsonl'}: no such file or directory\n")
     code, out, err = run(["evaluate", str(TINY_BEIR), "--language", "de"])
     assert code == 2 and "--language: 'de' is not one of 'en', 'ru', 'be'." in err
+
+
+@pytest.fixture
+def fake_index(index_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Two generations of the tiny archive built with the fake model; their ids, the live one last."""
+    monkeypatch.setenv("ARCHIVE_SEARCH_MODEL", "fake:16")
+    assert run(["reindex", str(FIXTURES / "tiny.jsonl")])[0] == 0
+    first = str(current_generation_id(index_dir))
+    assert run(["remove", "t-sanctions-en"])[0] == 0
+    return [first, str(current_generation_id(index_dir))]
+
+
+@pytest.mark.parametrize(
+    ("error", "words"), [(errno.EROFS, "read-only file system"), (errno.EACCES, "permission denied")]
+)
+@pytest.mark.parametrize(
+    "argv", [["reindex", str(FIXTURES / "tiny.jsonl"), "--full"], ["rollback"], ["remove", "t-sanctions-ru"]]
+)
+def test_a_read_only_index_dir_is_a_one_line_error(
+    index_dir: Path, fake_index: list[str], monkeypatch: pytest.MonkeyPatch, error: int, words: str, argv: list[str]
+) -> None:
+    """reindex and rollback printed a raw OSError traceback from opening the lock file."""
+    from indexer.lock import LOCK_FILE
+
+    real_open = os.open
+
+    def refuse(path: str | os.PathLike[str], flags: int, mode: int = 0o777, **kwargs: object) -> int:
+        if os.fspath(path).endswith(LOCK_FILE):  # root writes anywhere: the refusal a read-only mount gives
+            raise OSError(error, os.strerror(error), os.fspath(path))
+        return real_open(path, flags, mode, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "open", refuse)
+    expected = f"{index_dir}: cannot write ({words}: {index_dir / LOCK_FILE}); nothing published"
+    code, out, err = run(argv)
+    assert (code, out, err) == (1, "", f"archive-search: error: {expected}\n")
+    code, out, err = run([*argv, "--json"])
+    assert code == 1 and json.loads(out) == {"error": {"code": "storage_error", "message": expected}}
+    assert current_generation_id(index_dir) == fake_index[-1]
+
+
+@pytest.mark.skipif(not Path("/sys/kernel").is_dir(), reason="needs Linux's /sys, where nobody may create folders")
+def test_an_index_dir_the_system_refuses_is_a_one_line_error_in_a_real_process(tmp_path: Path) -> None:
+    env = {**os.environ, "ARCHIVE_SEARCH_INDEX_DIR": "/sys/archive-search-index", "ARCHIVE_SEARCH_MODEL": "fake:16"}
+    for argv in (["reindex", str(FIXTURES / "tiny.jsonl")], ["rollback"]):
+        command = [sys.executable, "-m", "search.cli", *argv, "--json"]
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+        error = json.loads(done.stdout)["error"]
+        assert done.returncode == 1 and error["code"] == "storage_error" and "Traceback" not in done.stderr
+        assert error["message"].startswith("/sys/archive-search-index: cannot write (")
+        assert "permission denied" in error["message"] or "read-only file system" in error["message"]
+        assert done.stderr == f"archive-search: error: {error['message']}\n"
+
+
+def test_remove_and_rollback_on_a_full_disk(
+    index_dir: Path, fake_index: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """remove on a full disk printed a raw shutil.Error list (the keyword index's copy gathered the failures)."""
+
+    def full(*args: object, **kwargs: object) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "sendfile", full)  # how shutil copies files on Linux: it reports ENOSPC as such
+        code, out, err = run(["remove", "t-sanctions-ru"])
+        assert (code, out) == (1, "") and err.count("\n") == 1 and "[(" not in err
+        assert (
+            err.startswith("archive-search: error: building generation ") and "failed: No space left on device: " in err
+        )
+        assert err.endswith("; nothing published\n")
+    assert current_generation_id(index_dir) == fake_index[-1]
+    assert not [p for p in (index_dir / "generations").iterdir() if p.name.endswith(".partial")]
+
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "fsync", full)  # CURRENT cannot be written
+        code, out, err = run(["rollback", "--json"])
+        expected = f"{index_dir}: cannot write (no space left on device); nothing published"
+        assert code == 1 and json.loads(out) == {"error": {"code": "storage_error", "message": expected}}
+        assert err == f"archive-search: error: {expected}\n"
+    assert current_generation_id(index_dir) == fake_index[-1]
+
+
+def test_files_a_source_folder_skips_are_reported(
+    index_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ARCHIVE_SEARCH_MODEL", "fake:16")
+    folder = tmp_path / "archive"
+    folder.mkdir()
+    (folder / "week.JSONL").write_text((FIXTURES / "tiny.jsonl").read_text())
+    (folder / "data.json").write_text("{}")
+    code, out, err = run(["reindex", str(folder), "--dry-run"])
+    assert code == 0 and "Articles:  3" in out and "Not read:  1 file(s) of the source folders not named *.jsonl" in out
+    assert err == f"not read {folder / 'data.json'} (not named *.jsonl)\n"
+    code, out, err = run(["reindex", str(folder), "--json"])
+    assert code == 0 and json.loads(out)["skipped_files"] == [str(folder / "data.json")]

@@ -267,3 +267,53 @@ def test_a_full_rebuild_keeps_and_reembeds_articles_no_source_has(settings: Sett
     report = build_generation(settings, other_model, [write_archive(tmp_path / "b.jsonl", [article(3)])])
     assert report.full_reason is not None and (report.added, report.not_seen, report.articles) == (1, 2, 3)
     assert other_model.passages == 3 and ids_of(settings) == ["week-3", "week-1", "week-2"]
+
+
+def test_a_line_with_a_lone_surrogate_is_skipped_and_the_good_lines_published(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """The audit's line (a \\ud800 escape in a title) aborted the whole reindex, and --dry-run called it fine."""
+    source = write_archive(tmp_path / "a.jsonl", [article(1), article(2)])
+    with source.open("a", encoding="utf-8") as out:
+        out.write('{"id": "week-3", "language": "en", "title": "x \\ud800", "body": "b", "published": "2025-03-01"}\n')
+    expected = f"{source}:3: title: has a lone surrogate \\ud800 at character 2 ("
+    dry = build_generation(settings, FakeEmbedder(), [source], dry_run=True)
+    assert dry.added == 2 and [str(b)[: len(expected)] for b in dry.bad_lines] == [expected]
+    report = build_generation(settings, FakeEmbedder(), [source])
+    assert report.generation and [str(b)[: len(expected)] for b in report.bad_lines] == [expected]
+    assert ids_of(settings) == ["week-1", "week-2"]
+
+
+def test_a_body_over_the_limit_is_a_bad_line(settings: Settings, tmp_path: Path) -> None:
+    small = dataclasses.replace(settings, max_body_chars=300)
+    source = write_archive(tmp_path / "a.jsonl", [article(1), article(2, body="Potash. " * 40)])
+    report = build_generation(small, FakeEmbedder(), [source])
+    assert [str(b) for b in report.bad_lines] == [f"{source}:2: body: must be at most 300 characters, got 320"]
+    assert ids_of(settings) == ["week-1"]
+
+
+def test_files_a_source_folder_skips_are_reported(settings: Settings, tmp_path: Path) -> None:
+    folder = tmp_path / "archive"
+    folder.mkdir()
+    write_archive(folder / "a.jsonl", [article(1)])
+    write_archive(folder / "b.JSONL", [article(2)])
+    write_archive(folder / "c.json", [article(3)])
+    write_archive(folder / "a.jsonl.bak", [article(4)])
+    report = build_generation(settings, FakeEmbedder(), [folder])
+    assert ids_of(settings) == ["week-1", "week-2"]
+    assert report.skipped_files == (str(folder / "a.jsonl.bak"), str(folder / "c.json"))
+    assert report.to_json()["skipped_files"] == [str(folder / "a.jsonl.bak"), str(folder / "c.json")]
+
+
+def test_the_model_is_loaded_only_once_the_lock_is_held(settings: Settings) -> None:
+    loaded: list[FakeEmbedder] = []
+
+    def load() -> FakeEmbedder:
+        loaded.append(FakeEmbedder())
+        return loaded[-1]
+
+    with reindex_lock(settings.index_dir), pytest.raises(LockedError, match=rf"pid {os.getpid()}"):
+        build_generation(settings, load, [TINY])
+    assert loaded == []
+    report = build_generation(settings, load, [TINY])
+    assert report.generation and len(loaded) == 1 and loaded[0].passages == 3

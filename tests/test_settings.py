@@ -18,6 +18,7 @@ def test_defaults() -> None:
     assert settings.index_dir == Path("./index_data")
     assert settings.archive == sample_archive_path()
     assert settings.model == BUNDLED_MODEL
+    assert settings.max_body_chars == 200_000
     assert settings.model_dir.name == "models" and "index_data" not in str(settings.model_dir)
 
 
@@ -27,9 +28,11 @@ def test_environment_overrides() -> None:
             "ARCHIVE_SEARCH_INDEX_DIR": "/tmp/x",
             "ARCHIVE_SEARCH_PASSAGE_MAX_TOKENS": "300",
             "ARCHIVE_SEARCH_MODEL": "/models/other",
+            "ARCHIVE_SEARCH_MAX_BODY_CHARS": "5000",
             "UNRELATED": "1",
         }
     )
+    assert settings.max_body_chars == 5000
     assert settings.index_dir == Path("/tmp/x")
     assert settings.passage_max_tokens == 300
     assert settings.model == "/models/other"
@@ -48,6 +51,8 @@ def test_environment_overrides() -> None:
         ({"ARCHIVE_SEARCH_HYBRID_ALPHA": "1.5"}, "ARCHIVE_SEARCH_HYBRID_ALPHA: must be between 0 and 1"),
         ({"ARCHIVE_SEARCH_HYBRID_ALPHA": "half"}, "ARCHIVE_SEARCH_HYBRID_ALPHA: expected a number"),
         ({"ARCHIVE_SEARCH_SEMANTIC_CANDIDATES": "0"}, "ARCHIVE_SEARCH_SEMANTIC_CANDIDATES: must be at least 1"),
+        ({"ARCHIVE_SEARCH_MAX_BODY_CHARS": "0"}, "ARCHIVE_SEARCH_MAX_BODY_CHARS: must be at least 1"),
+        ({"ARCHIVE_SEARCH_MAX_BODY_CHARS": "lots"}, "ARCHIVE_SEARCH_MAX_BODY_CHARS: expected an integer"),
         ({"ARCHIVE_SEARCH_CORS_ORIGINS": "example.org"}, "ARCHIVE_SEARCH_CORS_ORIGINS: 'example.org' is not an origin"),
         ({"ARCHIVE_SEARCH_QUERY_TIME_BUDGET": "0"}, "ARCHIVE_SEARCH_QUERY_TIME_BUDGET: must be positive"),
         ({"ARCHIVE_SEARCH_FRAME_ANCESTORS": ""}, "ARCHIVE_SEARCH_FRAME_ANCESTORS: must not be empty"),

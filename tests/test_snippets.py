@@ -1,8 +1,10 @@
-"""Snippets: <mark> around matches, everything else escaped, whole bodies highlighted."""
+"""Snippets: <mark> around matches, everything else escaped, bodies highlighted up to a bounded length."""
 
 from __future__ import annotations
 
-from search.snippets import highlight_fragments, plain_snippet
+import pytest
+
+from search.snippets import SCAN_CHARS, WordCachedAnalyzer, highlight_fragments, plain_snippet
 
 
 def test_marks_matches_and_escapes_everything_else() -> None:
@@ -31,3 +33,29 @@ def test_at_most_three_fragments() -> None:
 def test_no_match_gives_empty_and_plain_snippet_is_escaped() -> None:
     assert highlight_fragments("nothing to see", {"potash"}, "en") == ""
     assert plain_snippet("a <b> " + "word " * 100, limit=20) == "a &lt;b&gt; word word …"
+
+
+def test_a_long_body_is_highlighted_from_its_start_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """However long the body (a 5 MB one made every search that showed it take seconds), a snippet reads
+    at most ``SCAN_CHARS`` of it: a match there is marked, one further on is not looked for."""
+    seen: list[int] = []
+    near_matches = WordCachedAnalyzer.near_matches
+
+    def measured(self: WordCachedAnalyzer, text: str, terms: frozenset[str]) -> list[tuple[int, int, str]]:
+        seen.append(len(text))
+        return near_matches(self, text, terms)
+
+    monkeypatch.setattr(WordCachedAnalyzer, "near_matches", measured)
+    body = "Potash exports grew. " + "filler words here. " * 300_000 + "Late potash."
+    assert len(body) > 5_000_000
+    snippet = highlight_fragments(body, {"potash"}, "en")
+    assert snippet.startswith("<mark>Potash</mark> exports grew.") and snippet.count("<mark>") == 1
+    late = "filler words here. " * 3000 + "Only here does the potash appear."
+    assert len(late) > SCAN_CHARS and highlight_fragments(late, {"potash"}, "en") == ""
+    assert seen and max(seen) <= SCAN_CHARS
+
+
+def test_plain_snippet_of_a_long_text_reads_its_start() -> None:
+    assert plain_snippet("word " * 2_000_000, limit=20) == "word word word word …"
+    spaces = "a" + " " * SCAN_CHARS + "b"  # nothing shown past the part read, but the cut is marked
+    assert plain_snippet(spaces) == "a …" and plain_snippet("a" + " " * 100 + "b") == "a b"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
@@ -11,7 +12,7 @@ from typing import Any, TextIO
 import click
 from click.exceptions import NoArgsIsHelpError
 
-from indexer.errors import IndexerError
+from indexer.errors import IndexerError, os_error_reason
 from indexer.settings import Settings
 from search.errors import InvalidParameter, SearchError
 
@@ -31,6 +32,16 @@ CONTEXT_SETTINGS: dict[str, Any] = {
 
 class CommandError(Exception):
     """A user-facing failure of a command that is neither an indexer nor a query-side error."""
+
+    code = "command_error"
+
+
+class ParameterError(click.BadParameter):
+    """A request parameter's error as the option it came from, keeping the request error's code."""
+
+    def __init__(self, exc: InvalidParameter, ctx: click.Context, param: click.Parameter) -> None:
+        super().__init__(exc.reason, ctx=ctx, param=param)
+        self.code = exc.code
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +87,7 @@ class Command(click.Command):
             param = next((p for p in self.params if p.name == exc.name), None)
             if param is None:
                 raise
-            raise click.BadParameter(exc.reason, ctx=ctx, param=param) from None
+            raise ParameterError(exc, ctx, param) from None
 
 
 def command(name: str, short_help: str) -> Callable[[Callable[..., int]], click.Command]:
@@ -94,32 +105,65 @@ def invoke(group: click.Group, argv: Sequence[str] | None, out: TextIO, err: Tex
 
     Bad usage (click's errors and request validation) → 2 with the usage line and one message that
     names the option; indexer, query-side and command errors → 1 with one line; Ctrl-C → 130.
+    With ``--json``, a failure also prints ``{"error": {"code", "message"}}`` on stdout (the HTTP
+    API's shape), so stdout is one JSON document whatever happens.
     Everything the command and click print goes to ``out`` / ``err`` (``--help`` included).
     """
+    fail = _Failure(out, err, _wants_json(sys.argv[1:] if argv is None else argv))
     try:
         with contextlib.redirect_stdout(out):
             status = group.main(argv, prog_name=PROG, standalone_mode=False, obj=Console(out, err))
         return EXIT_OK if status is None else int(status)
     except NoArgsIsHelpError as exc:
-        print(exc.format_message(), file=err)
-        return EXIT_USAGE
+        return fail(EXIT_USAGE, "usage", exc.format_message(), prefix="")
     except click.UsageError as exc:
         if exc.ctx is not None:
             print(exc.ctx.get_usage(), file=err)
-        print(f"{PROG}: error: {_usage_message(exc)}", file=err)
-        return EXIT_USAGE
+        return fail(EXIT_USAGE, _usage_code(exc), _usage_message(exc))
     except InvalidParameter as exc:  # a request parameter no option stands for
-        print(f"{PROG}: error: {exc.message}", file=err)
-        return EXIT_USAGE
+        return fail(EXIT_USAGE, exc.code, exc.message)
     except (IndexerError, SearchError, CommandError) as exc:
-        print(f"{PROG}: error: {getattr(exc, 'message', exc)}", file=err)
-        return EXIT_ERROR
+        return fail(EXIT_ERROR, exc.code, str(getattr(exc, "message", exc)))
     except click.ClickException as exc:
-        print(f"{PROG}: error: {exc.format_message()}", file=err)
-        return exc.exit_code
+        return fail(exc.exit_code, "command_error", exc.format_message())
+    except BrokenPipeError:  # stdout closed by its reader: nothing more can be said there
+        raise
+    except OSError as exc:  # a file the command needed and the system refused (disk full, read-only…)
+        where = f"{exc.filename}: " if exc.filename else ""
+        return fail(EXIT_ERROR, "os_error", f"{where}{os_error_reason(exc)}")
     except (click.Abort, KeyboardInterrupt):
-        print(f"{PROG}: interrupted", file=err)
-        return EXIT_INTERRUPTED
+        return fail(EXIT_INTERRUPTED, "interrupted", "interrupted", prefix=f"{PROG}: ")
+
+
+@dataclass(frozen=True, slots=True)
+class _Failure:
+    """How a failing command reports: one line on stderr, and with ``--json`` the error document on stdout."""
+
+    out: TextIO
+    err: TextIO
+    as_json: bool
+
+    def __call__(self, status: int, code: str, message: str, prefix: str = f"{PROG}: error: ") -> int:
+        print(f"{prefix}{message}", file=self.err)
+        if self.as_json:
+            print_json({"error": {"code": code, "message": message}}, self.out)
+        return status
+
+
+def _wants_json(argv: Sequence[str]) -> bool:
+    """Whether the command line asks for ``--json`` (before any ``--``): known before click parses it,
+    so that a usage error is a JSON document too."""
+    args = list(argv)
+    return "--json" in (args[: args.index("--")] if "--" in args else args)
+
+
+def _usage_code(exc: click.UsageError) -> str:
+    """``invalid_parameter`` (or the request error's own code) for a bad value, ``usage`` for the rest."""
+    if isinstance(exc, ParameterError):
+        return exc.code
+    if isinstance(exc, click.BadParameter) and not isinstance(exc, click.MissingParameter):
+        return InvalidParameter.code
+    return "usage"
 
 
 def _usage_message(exc: click.UsageError) -> str:

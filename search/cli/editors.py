@@ -7,11 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from indexer.errors import ArchiveError
 from indexer.settings import Settings
-from search.cli.context import EXIT_ERROR, EXIT_OK, CommandError, Console, command, json_option, print_json
+from search.cli.context import EXIT_ERROR, EXIT_OK, Console, command, json_option, print_json
 
 if TYPE_CHECKING:
     from indexer.build import BuildReport
+    from indexer.embedder import Embedder
 
 dry_run_option = click.option("--dry-run", is_flag=True, help="say what would change; publish nothing")
 
@@ -38,12 +40,16 @@ def reindex(
     paths = list(sources) or [settings.archive]
     missing = [s for s in paths if not s.exists()]
     if missing:  # fail before the model loads
-        raise CommandError(f"{missing[0]}: no such file or directory")
-    embedder = load_embedder(settings, quiet=as_json)  # torch limited to TORCH_THREADS (2 by default)
-    limit_faiss_threads(1)
+        raise ArchiveError(f"{missing[0]}: no such file or directory")
+
+    def load() -> Embedder:  # called once the lock is held and the sources are read
+        embedder = load_embedder(settings, quiet=as_json)  # torch limited to TORCH_THREADS (2 by default)
+        limit_faiss_threads(1)  # after torch, whose thread setting is OpenMP's too
+        return embedder
+
     report = build_generation(
         settings,
-        embedder,
+        load,
         paths,
         strict=strict,
         full=full,
@@ -74,6 +80,8 @@ def _print_report(report: BuildReport, as_json: bool, console: Console) -> None:
         return
     for bad in report.bad_lines:
         print(f"skipped {bad}", file=err)
+    for skipped in report.skipped_files:
+        print(f"not read {skipped} (not named *.jsonl)", file=err)
     if report.dry_run:
         print("Dry run: nothing published", file=out)
     elif report.generation:
@@ -95,6 +103,8 @@ def _print_report(report: BuildReport, as_json: bool, console: Console) -> None:
     print(
         f"Skipped:   {len(report.bad_lines)} bad line(s)" + (" (reasons above)" if report.bad_lines else ""), file=out
     )
+    if report.skipped_files:
+        print(f"Not read:  {len(report.skipped_files)} file(s) of the source folders not named *.jsonl", file=out)
     if not report.dry_run:
         print(f"Passages:  {report.passages} ({report.embedded_passages} embedded now)", file=out)
         speed = f", {report.passages_per_second:.1f} passages/s" if report.embedded_passages else ""
@@ -107,12 +117,16 @@ def _print_report(report: BuildReport, as_json: bool, console: Console) -> None:
 @json_option
 def rollback(console: Console, /, as_json: bool) -> int:
     """Make the newest generation older than the live one live again."""
+    from indexer.errors import StorageError
     from indexer.generations import rollback as roll_back
     from indexer.lock import reindex_lock
 
     settings = console.settings()
     with reindex_lock(settings.index_dir):
-        was, now = roll_back(settings.index_dir)
+        try:
+            was, now = roll_back(settings.index_dir)
+        except OSError as exc:  # CURRENT cannot be replaced: the live generation stays
+            raise StorageError.cannot_write(settings.index_dir, exc, "nothing published") from None
     if as_json:
         print_json({"previous": was, "generation": now}, console.out)
     else:
