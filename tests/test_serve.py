@@ -22,6 +22,8 @@ def test_serve_answers_and_stops_on_sigterm(sample_settings: Settings, sample_in
         # no redirect echoing the Host header, no X-Forwarded-* trusted
         static = httpx.get(f"{base}/static", headers={"host": "evil.example"}, timeout=30)
         assert static.status_code == 404 and "location" not in static.headers
+        forged = {"x-forwarded-for": "203.0.113.66", "x-forwarded-proto": "https"}
+        assert httpx.get(f"{base}/health", headers=forged, timeout=30).status_code == 200
         process.send_signal(signal.SIGTERM)
         started = time.monotonic()
         output, _ = process.communicate(timeout=10)
@@ -29,3 +31,4 @@ def test_serve_answers_and_stops_on_sigterm(sample_settings: Settings, sample_in
         # uvicorn shuts down gracefully (lifespan closed), then re-raises the signal it caught
         assert process.returncode in (0, -signal.SIGTERM)
         assert "Application shutdown complete" in output
+        assert "203.0.113.66" not in output  # X-Forwarded-* from anyone, even 127.0.0.1, is not believed
