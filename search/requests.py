@@ -63,6 +63,28 @@ def _whole(value: Any) -> Any:
     raise PydanticCustomError("ours", "must be a whole number, got {given}", {"given": repr(value)})
 
 
+#: White space as JSON Schema's (ECMA-262's) ``\s`` means it, so the documented pattern and the
+#: trimming here agree on what an empty text is.
+SPACE = r"\t\n\x0b\x0c\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+_EDGE_SPACE = re.compile(f"^[{SPACE}]+|[{SPACE}]+$")
+
+
+def _trimmed(limit: int) -> BeforeValidator:
+    """Text with its white space at both ends removed, refused when longer than ``limit`` as sent."""
+
+    def trim(value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        if len(value) > limit:
+            raise PydanticCustomError("string_too_long", "too long", {"max_length": limit})
+        return _EDGE_SPACE.sub("", value)
+
+    return BeforeValidator(trim)
+
+
+#: A text that must hold something besides white space (the bounds go before ``_trimmed``).
+SOME_TEXT = f"[^{SPACE}]"
+
 Day = Annotated[dt.date, BeforeValidator(_day)]
 WHOLE = BeforeValidator(_whole)  # after the bounds in ``Annotated``, so the schema shows them
 Names = list[Annotated[str, StringConstraints(strip_whitespace=True)]]
@@ -80,7 +102,8 @@ class SearchParams(TypedDict, total=False):
     q: Required[
         Annotated[
             str,
-            StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_QUERY_CHARS),
+            Field(min_length=1, max_length=MAX_QUERY_CHARS, pattern=SOME_TEXT),
+            _trimmed(MAX_QUERY_CHARS),
             _about("the query", "санкции"),
         ]
     ]
@@ -102,7 +125,11 @@ class RelatedTextParams(TypedDict, total=False):
     """The body of ``POST /api/related`` (a JSON object, or the /related page's form)."""
 
     text: Required[
-        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_RELATED_TEXT_CHARS)]
+        Annotated[
+            str,
+            Field(min_length=1, max_length=MAX_RELATED_TEXT_CHARS, pattern=SOME_TEXT),
+            _trimmed(MAX_RELATED_TEXT_CHARS),
+        ]
     ]
     limit: Annotated[int, Field(ge=1, le=MAX_RELATED_LIMIT), WHOLE, _about("how many", None, DEFAULT_RELATED_LIMIT)]
     since: Day
