@@ -311,6 +311,11 @@ def query_values(items: Sequence[tuple[str, str]], adapter: TypeAdapter[Any]) ->
 
 
 @functools.cache
+def _parameter_names(adapter: TypeAdapter[Any]) -> tuple[str, ...]:
+    return tuple(adapter.json_schema()["properties"])
+
+
+@functools.cache
 def _array_parameters(adapter: TypeAdapter[Any]) -> frozenset[str]:
     return frozenset(n for n, p in adapter.json_schema()["properties"].items() if p.get("type") == "array")
 
@@ -321,8 +326,11 @@ def validate(adapter: TypeAdapter[T], raw: Mapping[str, Any], *, empty_means_abs
     ``InvalidParameter`` (or ``QueryTooLong`` / ``TextTooLong``) with a message that names the
     parameter."""
     given: dict[str, Any] = {}
+    known = _parameter_names(adapter)
     for name, value in raw.items():
-        if empty_means_absent and isinstance(value, list | tuple):
+        if name not in known:  # unknown: passed on as sent, so a closed declaration refuses it
+            pass
+        elif empty_means_absent and isinstance(value, list | tuple):
             value = [v for v in value if v is not None and v != ""]
             if not value:
                 continue
@@ -333,8 +341,7 @@ def validate(adapter: TypeAdapter[T], raw: Mapping[str, Any], *, empty_means_abs
     try:
         return adapter.validate_python(given)
     except ValidationError as exc:
-        known = list(adapter.json_schema()["properties"])
-        raise _parameter_error(exc.errors()[0], known) from None
+        raise _parameter_error(exc.errors()[0], list(known)) from None
 
 
 def _check_unicode(name: str, value: Any) -> None:

@@ -260,6 +260,7 @@ def test_cors_is_off_by_default_and_follows_the_setting(sample_settings: Setting
 
 
 JSON = {"content-type": "application/json"}
+FORM = {"content-type": "application/x-www-form-urlencoded"}
 
 
 @pytest.mark.parametrize(
@@ -276,6 +277,8 @@ JSON = {"content-type": "application/json"}
         (b'{"text": "x", "lang": [null]}', JSON, 400, "lang: must be one of en, ru, be, got None"),
         (b'{"text": "x", "since": ""}', JSON, 400, "since: must be a date"),
         (b'{"text": "x", "limit": null}', JSON, 400, "limit: must be a whole number, got None"),
+        (b"text=x&foo=", FORM, 400, "foo: is not a known field (text, limit, since, until, lang)"),
+        (b"=&=x&text=x", FORM, 400, ": is not a known field"),
         (b"text=sanctions", {"content-type": "text/plain"}, 415, "body: must be application/json or"),
         (b"--b\r\n\r\nx\r\n--b--", {"content-type": "multipart/form-data; boundary=b"}, 415, "body: must be"),
     ],
