@@ -125,7 +125,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
 
 def server_config(settings: Settings, host: str, port: int) -> Any:
-    """The uvicorn configuration ``serve`` runs with, chosen deliberately: no ``server`` banner; no
+    """The uvicorn configuration ``serve`` runs with, chosen deliberately: no access log; no ``server`` banner; no
     ``X-Forwarded-*`` trusted from anyone (nothing here uses the client's address or scheme, and
     nothing records it); graceful stops within seconds. uvicorn has no timeout for incomplete request
     headers: run it behind a reverse proxy that has one (docs/deployment in the README)."""
@@ -138,6 +138,7 @@ def server_config(settings: Settings, host: str, port: int) -> Any:
         log_level="info",
         timeout_graceful_shutdown=5,
         server_header=False,
+        access_log=False,  # readers' privacy: no line per request (their address next to what they searched)
         proxy_headers=False,
         forwarded_allow_ips="",
     )

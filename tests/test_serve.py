@@ -32,3 +32,5 @@ def test_serve_answers_and_stops_on_sigterm(sample_settings: Settings, sample_in
         assert process.returncode in (0, -signal.SIGTERM)
         assert "Application shutdown complete" in output
         assert "203.0.113.66" not in output  # X-Forwarded-* from anyone, even 127.0.0.1, is not believed
+        # readers' privacy: nothing records who searched for what
+        assert "Ryanair" not in output and "127.0.0.1:" not in output.replace(base, "")
