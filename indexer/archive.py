@@ -214,6 +214,38 @@ def read_archive(sources: Iterable[Path], detect: Any = None, *, max_body_chars:
     return ImportResult(articles, bad, list(found.files), digest.hexdigest(), list(found.skipped))
 
 
+def check_record(line: bytes, max_body_chars: int = MAX_BODY_CHARS) -> tuple[str, str] | None:
+    """(field, reason) when ``line`` is not a valid import-format record (with its language given), else None."""
+    try:
+        parse_line(line, lambda text: "", max_body_chars=max_body_chars)
+    except _Invalid as exc:
+        return exc.field, exc.reason
+    return None
+
+
+#: Markup that a plain-text body should not hold: tags of the common HTML elements, and entities.
+_HTML_MARKUP = re.compile(
+    r"</?(p|div|span|br|a|b|i|em|strong|ul|ol|li|h[1-6]|img|table|tr|td|blockquote|figure|script|style)(\s[^<>]*)?/?>"
+    r"|&(nbsp|amp|lt|gt|quot|#\d{2,5}|#x[0-9a-f]{2,4});",
+    re.IGNORECASE,
+)
+
+
+def html_notes(articles: Iterable[Article]) -> list[str]:
+    """A note per article whose body still looks like HTML (tags or entities): it would show as text."""
+    notes = []
+    for article in articles:
+        found = _HTML_MARKUP.findall(article.body[:50_000])
+        if len(found) >= 2:
+            shown = _HTML_MARKUP.search(article.body[:50_000])
+            assert shown is not None
+            notes.append(
+                f"{article.id}: body looks like HTML ({len(found)} tags or entities, e.g. {shown.group()!r}): "
+                "it is indexed and shown as plain text; `archive-search import` extracts the text of web pages"
+            )
+    return notes
+
+
 #: Schemes a browser would execute or inline; any other absolute URI (https:, reuters:, doi:) is kept.
 _UNSAFE_URL_SCHEMES = frozenset({"javascript", "data", "vbscript", "file"})
 

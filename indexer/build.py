@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from indexer.analysis import ANALYZER_VERSION
-from indexer.archive import Article, BadLine, iter_records, read_archive
+from indexer.archive import Article, BadLine, html_notes, iter_records, read_archive
 from indexer.changes import (
     ChangePlan,
     content_hash,
@@ -234,6 +234,7 @@ def build_generation(
                 "nothing published"
             )
         fail_point(settings, "read")
+        notes += html_notes(result.articles)
         model = embedder() if callable(embedder) else embedder
         plan = _plan(settings, model.info, result.articles, full=full, prune=prune)
         run = _Run(

@@ -94,3 +94,21 @@ class StorageError(IndexerError):
         """``folder: cannot write (reason: file); outcome`` from the OS error of writing ``file``."""
         where = f": {exc.filename}" if exc.filename and os.fspath(exc.filename) != os.fspath(folder) else ""
         return cls(f"{os.fspath(folder)}: cannot write ({os_error_reason(exc)}{where}); {outcome}")
+
+
+class ImportFailed(IndexerError):
+    """An import cannot run at all (a bad site profile, an unwritable ``--out``); nothing was written."""
+
+    code = "import_error"
+
+
+class SourceProblem(IndexerError):
+    """One source or page an import skips: ``source: field: reason`` (reported and counted, not fatal)."""
+
+    code = "bad_source"
+
+    def __init__(self, source: str, field: str, reason: str) -> None:
+        super().__init__(f"{source}: {field}: {reason}")
+        self.source = source
+        self.field = field
+        self.reason = reason

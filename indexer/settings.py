@@ -127,6 +127,24 @@ class Settings:
         "`*` for any; empty: none.",
     )
 
+    import_cache_dir: Path = _setting(
+        _default_cache_root() / "import",
+        "Where `import` keeps the pages it fetched with their ETag / Last-Modified, so the next run asks only "
+        "for what changed.",
+        default_doc="`<user cache dir>/archive-search/import`",
+    )
+    import_rate_limit: float = _setting(
+        1.0, "Seconds `import` waits between two requests to one host (0: no limit)."
+    )
+    import_timeout: float = _setting(20.0, "Seconds `import` waits for a page (connect and each read) before a retry.")
+    import_retries: int = _setting(
+        2, "How often `import` tries a page again after a timeout, a lost connection, a 429 or a 5xx (0: never)."
+    )
+    import_max_page_bytes: int = _setting(
+        5_000_000,
+        "Largest page, feed or export `import` reads, in bytes (after decompression): a larger one is skipped.",
+    )
+
     @property
     def cors_origin_list(self) -> list[str]:
         """The allowed CORS origins as a list (empty: CORS off)."""
@@ -154,6 +172,7 @@ class Settings:
             "semantic_candidates",
             "keep_generations",
             "max_body_chars",
+            "import_max_page_bytes",
         ):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{ENV_PREFIX}{name.upper()}: must be at least 1")
@@ -167,6 +186,11 @@ class Settings:
             raise SettingsError(f"{ENV_PREFIX}HYBRID_ALPHA: must be between 0 and 1, got {self.hybrid_alpha}")
         if self.query_time_budget <= 0:
             raise SettingsError(f"{ENV_PREFIX}QUERY_TIME_BUDGET: must be positive, got {self.query_time_budget}")
+        for name in ("import_rate_limit", "import_retries"):
+            if getattr(self, name) < 0:
+                raise SettingsError(f"{ENV_PREFIX}{name.upper()}: must not be negative, got {getattr(self, name)}")
+        if self.import_timeout <= 0:
+            raise SettingsError(f"{ENV_PREFIX}IMPORT_TIMEOUT: must be positive, got {self.import_timeout}")
         if self.reload_interval < 0:
             raise SettingsError(f"{ENV_PREFIX}RELOAD_INTERVAL: must not be negative, got {self.reload_interval}")
         phase, _, how = self.fail_point.partition(":")
