@@ -85,7 +85,7 @@ def extract_page(
     if not title:
         raise SourceProblem(source, "title", "not found (no JSON-LD headline, og:title, <h1> or <title>)")
     published = (
-        _date(picked.text("published", attribute="datetime"))
+        loose_date(picked.text("published", attribute="datetime"))
         or _date(meta.article_str("datePublished"))
         or _date(meta.first("article:published_time"))
         or _date(meta.first("date") or meta.first("dc.date") or meta.first("pubdate"))
@@ -96,13 +96,14 @@ def extract_page(
         raise SourceProblem(source, "published", "no publication date found on the page")
     lede = picked.text("lede") or meta.article_str("description") or meta.first("og:description")
     lede = lede or meta.first("description")
-    body = _body(tree, picked, title, lede, url)
+    label = picked.text("category") or meta.article_str("articleSection") or meta.first("article:section")
+    body = _body(tree, picked, url, (title, lede, label))
     if not body:
         raise SourceProblem(source, "body", "no main text found")
     language = _language(picked.text("language") or tree.get("lang", ""), meta) or _detect(title, body)
     canonical = _absolute(base, _first_attr(tree, "//link[@rel='canonical']", "href") or meta.first("og:url"))
     canonical = canonical or (url if url.startswith(("http://", "https://")) else "")
-    alternates = _alternates(tree, base)
+    alternates = _linked_versions(picked.elements("translations"), base) | _alternates(tree, base)  # hreflang wins
     if canonical and language not in alternates:
         alternates[language] = canonical
     issue_text = picked.text("issue") or _first_text(tree, "//article") or _first_text(tree, "//body")
@@ -115,7 +116,7 @@ def extract_page(
         published=published,
         lede=lede if lede != title else "",
         authors=tuple(_authors(picked.texts("authors")) or meta.authors()),
-        category_label=picked.text("category") or meta.article_str("articleSection") or meta.first("article:section"),
+        category_label=label,
         tags=tuple(dict.fromkeys(picked.texts("tags") or meta.tags())),
         issue=find_week(issue_text),
         alternates=alternates,
@@ -220,9 +221,8 @@ def _flatten(items: Iterable[Any]) -> Iterable[dict[str, Any]]:
             yield from _flatten(item)
 
 
-def _body(tree: Any, picked: _Picked, title: str, lede: str, url: str) -> str:
-    """The main text as paragraphs separated by blank lines: the profile's ``body`` blocks, else
-    trafilatura's precision-oriented extraction; the repeated title, the standfirst and photo credits dropped."""
+def _body(tree: Any, picked: _Picked, url: str, known: tuple[str, ...]) -> str:
+    """The main text: the profile's ``body`` blocks, else trafilatura's precision-oriented extraction."""
     chosen = picked.elements("body")
     if chosen:
         paragraphs = [p for element in chosen for p in fragment_paragraphs(element)]
@@ -241,8 +241,20 @@ def _body(tree: Any, picked: _Picked, title: str, lede: str, url: str) -> str:
             with_metadata=False,
         )
         paragraphs = [_clean(line) for line in (found or "").splitlines()]
-    skip = {title.casefold(), lede.casefold()}
-    kept = [p for p in paragraphs if p and p.casefold() not in skip and not _CREDIT.match(p)]
+    return body_text(paragraphs, known)
+
+
+def body_text(paragraphs: Iterable[str], known: Iterable[str] = ()) -> str:
+    """Paragraphs joined by blank lines, without what is not the text: lines repeating a ``known``
+    field (the title, standfirst, category label), photo credits, and a line that is only the week."""
+    skip = {k.casefold() for k in known if k}
+    kept = []
+    for paragraph in paragraphs:
+        if not paragraph or paragraph.casefold() in skip or _CREDIT.match(paragraph):
+            continue
+        if len(paragraph) <= 60 and find_week(paragraph) is not None:
+            continue
+        kept.append(paragraph)
     return "\n\n".join(kept)
 
 
@@ -275,7 +287,7 @@ def html_fragment_text(html: str) -> str:
     if not html.strip():
         return ""
     root = lxml.html.fragment_fromstring(html, create_parent="div")
-    return "\n\n".join(p for p in fragment_paragraphs(root) if not _CREDIT.match(p))
+    return body_text(fragment_paragraphs(root))
 
 
 def _language(value: str, meta: _Meta) -> str:
@@ -301,6 +313,16 @@ def _alternates(tree: Any, base: str) -> dict[str, str]:
     return found
 
 
+def _linked_versions(links: list[Any], base: str) -> dict[str, str]:
+    """The profile's ``translations`` links: language from ``hreflang``, ``lang`` or a text of just the code."""
+    found: dict[str, str] = {}
+    for link in links:
+        code = (link.get("hreflang") or link.get("lang") or link.text_content()).strip().lower()[:2]
+        if code in LANGUAGES and link.get("href"):
+            found.setdefault(code, _absolute(base, link.get("href")))
+    return found
+
+
 def _authors(names: list[str]) -> list[str]:
     out = []
     for name in names:
@@ -308,6 +330,20 @@ def _authors(names: list[str]) -> list[str]:
             if part.strip():
                 out.append(part.strip())
     return out
+
+
+def loose_date(value: str | None) -> dt.date | None:
+    """A date written as ``2025-01-20``, ``20.01.2025`` or a week range (its last day), else None."""
+    if not value:
+        return None
+    found = re.search(r"\b(\d{1,2})\.(\d{1,2})\.(\d{4})\b", value)
+    if found and not _ISO_DATE.search(value):
+        try:
+            return dt.date(int(found.group(3)), int(found.group(2)), int(found.group(1)))
+        except ValueError:
+            return None
+    week = None if _ISO_DATE.search(value) else find_week(value)
+    return week[1] if week else _date(value)
 
 
 def _date(value: str | None) -> dt.date | None:

@@ -9,8 +9,9 @@ from typing import Any
 
 from indexer.errors import ImportFailed
 
-#: The fields a profile may name a selector for (``drop`` is a list of blocks removed first).
-FIELDS = ("title", "lede", "authors", "published", "issue", "category", "tags", "body", "language")
+#: The fields a profile may name a selector for (``drop`` is a list of blocks removed first;
+#: ``translations`` selects links to the other language versions).
+FIELDS = ("title", "lede", "authors", "published", "issue", "category", "tags", "body", "language", "translations")
 
 
 @dataclass(frozen=True, slots=True)

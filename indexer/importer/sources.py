@@ -49,7 +49,9 @@ class Walk:
     def source(self, source: str) -> None:
         """Read one SOURCE; a problem with it, or with any page it leads to, is recorded, not raised."""
         try:
-            if source.startswith(("http://", "https://")) or "://" in source:
+            if "/wp-json/" in source:  # a REST API base: its pages are asked for as such
+                self._posts(rest_posts(source, self.fetcher.get))
+            elif "://" in source:
                 response = self.fetcher.get(source)
                 self._document(source, response.content, response.media_type, response)
             else:

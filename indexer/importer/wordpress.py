@@ -202,7 +202,7 @@ def _pages(posts: list[_Post]) -> Posts:
                 category_label=post.category[0] if post.category else "",
                 category_slug=post.category[1] if post.category else "",
                 tags=post.tags,
-                issue=find_week(body[:2000]),
+                issue=find_week(html.unescape(re.sub(r"<[^>]+>", " ", post.content[:4000]))),
                 alternates=dict(groups.get(post.group, {})) if post.group else {},
             )
         )
