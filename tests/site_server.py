@@ -55,7 +55,8 @@ class Site:
     def content(self, path: str) -> tuple[bytes, str] | None:
         """(body, content type) of a path, or None when there is no such page."""
         if path in self.pages:
-            return self.pages[path], _TYPES.get(Path(path.rstrip("/")).suffix, "text/html")
+            body = self.pages[path].replace(b"{{BASE}}", self.base.encode("ascii"))
+            return body, _TYPES.get(Path(path.rstrip("/")).suffix, "text/html")
         if self.root is None:
             return None
         relative = unquote(path).lstrip("/")
