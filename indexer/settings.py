@@ -133,9 +133,7 @@ class Settings:
         "for what changed.",
         default_doc="`<user cache dir>/archive-search/import`",
     )
-    import_rate_limit: float = _setting(
-        1.0, "Seconds `import` waits between two requests to one host (0: no limit)."
-    )
+    import_rate_limit: float = _setting(1.0, "Seconds `import` waits between two requests to one host (0: no limit).")
     import_timeout: float = _setting(20.0, "Seconds `import` waits for a page (connect and each read) before a retry.")
     import_retries: int = _setting(
         2, "How often `import` tries a page again after a timeout, a lost connection, a 429 or a 5xx (0: never)."

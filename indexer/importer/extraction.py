@@ -86,10 +86,10 @@ def extract_page(
         raise SourceProblem(source, "title", "not found (no JSON-LD headline, og:title, <h1> or <title>)")
     published = (
         loose_date(picked.text("published", attribute="datetime"))
-        or _date(meta.article_str("datePublished"))
-        or _date(meta.first("article:published_time"))
-        or _date(meta.first("date") or meta.first("dc.date") or meta.first("pubdate"))
-        or _date(_first_attr(tree, "//time[@datetime]", "datetime"))
+        or iso_date(meta.article_str("datePublished"))
+        or iso_date(meta.first("article:published_time"))
+        or iso_date(meta.first("date") or meta.first("dc.date") or meta.first("pubdate"))
+        or iso_date(_first_attr(tree, "//time[@datetime]", "datetime"))
         or _htmldate(tree)
     )
     if published is None:
@@ -343,10 +343,11 @@ def loose_date(value: str | None) -> dt.date | None:
         except ValueError:
             return None
     week = None if _ISO_DATE.search(value) else find_week(value)
-    return week[1] if week else _date(value)
+    return week[1] if week else iso_date(value)
 
 
-def _date(value: str | None) -> dt.date | None:
+def iso_date(value: str | None) -> dt.date | None:
+    """The first ``YYYY-MM-DD`` in a value (an ISO date or date-time) as a date, else None."""
     found = _ISO_DATE.search(value or "")
     if not found:
         return None
@@ -360,7 +361,7 @@ def _htmldate(tree: Any) -> dt.date | None:
     from htmldate import find_date
 
     try:  # the parsed tree, never an address: htmldate would download one
-        return _date(find_date(tree, original_date=True, extensive_search=True))
+        return iso_date(find_date(tree, original_date=True, extensive_search=True))
     except Exception:  # noqa: BLE001  htmldate's own failures mean "no date"
         return None
 

@@ -217,7 +217,7 @@ class Fetcher:
         etag, modified = headers.get("etag"), headers.get("last-modified")
         if not etag and not modified:
             return
-        meta = {"url": url, "final_url": final, "media_type": media_type, "charset": charset}
+        meta: dict[str, Any] = {"url": url, "final_url": final, "media_type": media_type, "charset": charset}
         meta |= {"etag": etag, "last_modified": modified, "headers": kept}
         with contextlib.suppress(OSError):  # a cache that cannot be written only costs a download next time
             _write_atomically(self._cache_path(url, ".body"), body)

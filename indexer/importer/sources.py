@@ -7,14 +7,16 @@ import datetime as dt
 import gzip
 import io
 import zlib
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from indexer.errors import SourceProblem
 from indexer.importer.extraction import extract_page, looks_like_html
 from indexer.importer.fetching import Fetcher, Response
+from indexer.importer.ids import slugify
 from indexer.importer.pages import Page
 from indexer.importer.profiles import SiteProfile
 from indexer.importer.wordpress import Posts, read_wxr, rest_posts
@@ -65,7 +67,7 @@ class Walk:
             if not pages:
                 raise SourceProblem(str(path), "folder", f"holds no saved pages ({', '.join(PAGE_SUFFIXES)})")
             for page in pages:
-                self._guard(str(page), lambda page=page: self._saved_page(page))
+                self._guard(str(page), partial(self._saved_page, page))
             return
         if not path.exists():
             raise SourceProblem(str(path), "path", "no such file or directory")
@@ -84,10 +86,6 @@ class Walk:
         stem = path.parent.name if path.stem.lower() == "index" else path.stem
         page = extract_page(self._read(path), source=str(path), profile=self.profile)
         if not page.fallback_slug:
-            from dataclasses import replace
-
-            from indexer.importer.ids import slugify
-
             page = replace(page, fallback_slug=slugify(stem))
         self._keep(page)
 
@@ -137,9 +135,9 @@ class Walk:
                 if depth + 1 >= MAX_SITEMAP_DEPTH:
                     self.found.skipped.append(SourceProblem(loc, "sitemap", f"nested deeper than {MAX_SITEMAP_DEPTH}"))
                     continue
-                self._guard(loc, lambda loc=loc: self._child_sitemap(loc, depth + 1))
+                self._guard(loc, partial(self._child_sitemap, loc, depth + 1))
             elif self._recent(lastmod):
-                self._guard(loc, lambda loc=loc: self._page_at(loc))
+                self._guard(loc, partial(self._page_at, loc))
 
     def _child_sitemap(self, url: str, depth: int) -> None:
         response = self.fetcher.get(url)
@@ -162,7 +160,7 @@ class Walk:
             if when and self.since and dt.date(*when[:3]) < self.since:
                 self.found.older += 1
                 continue
-            self._guard(link, lambda link=link: self._page_at(link))
+            self._guard(link, partial(self._page_at, link))
 
     def _page_at(self, url: str) -> None:
         if url in self._seen:
@@ -234,10 +232,3 @@ def parse_xml(source: str, content: bytes) -> Any:
         raise SourceProblem(source, "xml", f"does not parse: {exc}") from None
     except DefusedXmlException as exc:
         raise SourceProblem(source, "xml", f"refused: {type(exc).__name__} (entities or DTDs are not read)") from None
-
-
-def walk_sources(sources: list[str], walk: Walk) -> Iterator[None]:
-    """Read each source in turn (a generator, so a caller can stop between sources)."""
-    for source in sources:
-        walk.source(source)
-        yield None

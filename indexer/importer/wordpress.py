@@ -13,7 +13,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from indexer.archive import LANGUAGES
 from indexer.errors import SourceProblem
-from indexer.importer.extraction import html_fragment_text
+from indexer.importer.extraction import html_fragment_text, iso_date
 from indexer.importer.fetching import Response
 from indexer.importer.pages import Page
 from indexer.importer.weeks import find_week
@@ -94,7 +94,7 @@ def read_wxr(root: Any, source: str) -> Posts:
                 title=_text(item, "title"),
                 content=_text(item, "encoded", namespace="content"),
                 excerpt=_text(item, "encoded", namespace="excerpt"),
-                published=_date(_text(item, "post_date") or _text(item, "post_date_gmt")),
+                published=iso_date(_text(item, "post_date") or _text(item, "post_date_gmt")),
                 language=language,
                 group=group,
                 authors=(authors.get(creator, creator),) if creator else (),
@@ -132,7 +132,8 @@ def rest_posts(base: str, get: Callable[[str], Response]) -> Posts:
 
 
 def _rest_post(item: dict[str, Any], url: str) -> _Post:
-    embedded = item.get("_embedded") if isinstance(item.get("_embedded"), dict) else {}
+    found = item.get("_embedded")
+    embedded: dict[str, Any] = found if isinstance(found, dict) else {}
     terms = [
         t for group in embedded.get("wp:term", []) if isinstance(group, list) for t in group if isinstance(t, dict)
     ]
@@ -148,7 +149,7 @@ def _rest_post(item: dict[str, Any], url: str) -> _Post:
         title=html.unescape(re.sub(r"<[^>]+>", "", str(_rendered(item, "title") or ""))).strip(),
         content=str(_rendered(item, "content") or ""),
         excerpt=str(_rendered(item, "excerpt") or ""),
-        published=_date(str(item.get("date") or item.get("date_gmt") or "")),
+        published=iso_date(str(item.get("date") or item.get("date_gmt") or "")),
         language=str(item.get("lang", "")),
         group="rest:" + ",".join(sorted(str(v) for v in translations.values())) if translations else "",
         authors=tuple(str(a.get("name")) for a in embedded.get("author", []) if isinstance(a, dict) and a.get("name")),
@@ -241,13 +242,3 @@ def _child(element: Any, name: str, namespace: str = "") -> Any:
 def _text(element: Any, name: str, namespace: str = "") -> str:
     child = _child(element, name, namespace)
     return (child.text or "").strip() if child is not None else ""
-
-
-def _date(value: str) -> dt.date | None:
-    found = re.match(r"(\d{4})-(\d{2})-(\d{2})", value.strip())
-    if not found or found.group(1) == "0000":
-        return None
-    try:
-        return dt.date(int(found.group(1)), int(found.group(2)), int(found.group(3)))
-    except ValueError:
-        return None
