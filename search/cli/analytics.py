@@ -21,13 +21,13 @@ def analytics(console: Console, /, since: str | None, zero_results: bool, limit:
     from search.requests import parse_date
 
     settings = console.settings()
-    day = parse_date("since", since)
+    first = parse_date("since", since)
     if not settings.analytics:
         raise CommandError("analytics are off (ARCHIVE_SEARCH_ANALYTICS=0): nothing is counted")
     counts = report(
         settings.index_dir,
         utc_today(),
-        since=day,
+        since=first,
         retention_days=settings.analytics_retention_days,
         min_count=settings.analytics_min_count,
         limit=limit,
@@ -69,8 +69,8 @@ def analytics(console: Console, /, since: str | None, zero_results: bool, limit:
     )
     if not zero_results:
         print("Searches per day:", file=out)
-        for row in counts["days"]:
-            print(f"  {row['day']}  {row['searches']:6d} searches, {row['zero_results']} with no results", file=out)
+        for day in counts["days"]:
+            print(f"  {day['day']}  {day['searches']:6d} searches, {day['zero_results']} with no results", file=out)
     return EXIT_OK
 
 
