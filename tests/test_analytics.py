@@ -7,6 +7,7 @@ import datetime as dt
 import sqlite3
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,7 +15,7 @@ from indexer.errors import SettingsError
 from indexer.settings import Settings
 from search.analytics import Recorder, normalise, search_of
 from search.analytics_store import DB_NAME, KEY_NAME, Search, add, connect, digest, purge, read_key, report
-from search.documents import SearchResponse
+from search.documents import Facets, SearchResponse
 from search.requests import SearchRequest
 
 DAY = dt.date(2026, 3, 10)
@@ -22,7 +23,7 @@ DAY = dt.date(2026, 3, 10)
 
 def answer(total: int, interpreted_as: str | None = None, suggestion: str | None = None) -> SearchResponse:
     """A search answer as the engine gives it (only what analytics reads matters here)."""
-    facets = {"language": {}, "category": {}, "year": {}, "author": {}, "tag": {}}
+    facets: Facets = {"language": {}, "category": {}, "year": {}, "author": {}, "tag": {}}
     return SearchResponse(
         query="q", interpreted_as=interpreted_as, suggestion=suggestion, mode="hybrid", sort="relevance",
         generation="g", total=total, page=1, size=10, hits=[], facets=facets, took_ms=1.0, partial=False,
@@ -129,7 +130,7 @@ def test_the_key_is_made_once_readable_only_by_its_owner(tmp_path: Path) -> None
         read_key(tmp_path)
 
 
-def recorder_settings(tmp_path: Path, **changes: object) -> Settings:
+def recorder_settings(tmp_path: Path, **changes: Any) -> Settings:
     base = dataclasses.replace(Settings.from_env({}), index_dir=tmp_path, analytics_flush_interval=3600.0)
     return dataclasses.replace(base, **changes)
 
