@@ -121,6 +121,22 @@ class Settings:
         "Space-separated sources the pages may also load scripts, styles, images, fonts and connections from "
         "(added to the Content-Security-Policy), e.g. `https://static.example.org`; empty: only this server.",
     )
+    analytics: bool = _setting(
+        True,
+        "Count searches in aggregate (normalised text per day, no address, cookie or session) in "
+        "`INDEX_DIR/analytics.sqlite`; `0`: nothing is counted.",
+    )
+    analytics_min_count: int = _setting(
+        5,
+        "Searches of one text within the retention window before its text is stored and shown (until then only a "
+        "keyed hash of it is kept).",
+    )
+    analytics_retention_days: int = _setting(
+        90, "Days the search counts are kept; older days are deleted (with the texts no longer searched often enough)."
+    )
+    analytics_flush_interval: float = _setting(
+        5.0, "Seconds between writes of the batched search counts (they are also written when the service stops)."
+    )
     cors_origins: str = _setting(
         "",
         "Comma-separated origins allowed to call the API from browsers (CORS), e.g. `https://example.org`; "
@@ -191,6 +207,13 @@ class Settings:
             raise SettingsError(f"{ENV_PREFIX}IMPORT_TIMEOUT: must be positive, got {self.import_timeout}")
         if self.reload_interval < 0:
             raise SettingsError(f"{ENV_PREFIX}RELOAD_INTERVAL: must not be negative, got {self.reload_interval}")
+        for name in ("analytics_min_count", "analytics_retention_days"):
+            if getattr(self, name) < 1:
+                raise SettingsError(f"{ENV_PREFIX}{name.upper()}: must be at least 1, got {getattr(self, name)}")
+        if self.analytics_flush_interval <= 0:
+            raise SettingsError(
+                f"{ENV_PREFIX}ANALYTICS_FLUSH_INTERVAL: must be positive, got {self.analytics_flush_interval}"
+            )
         phase, _, how = self.fail_point.partition(":")
         if self.fail_point and (phase not in FAIL_POINTS or how not in ("", "kill", "enospc")):
             raise SettingsError(

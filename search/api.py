@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from indexer.errors import NoIndexError
+from search import analytics
 from search.engine import Engine
 from search.errors import InvalidParameter, TextTooLong, Unauthorized, UnsupportedMediaType
 from search.limits import MAX_BODY_BYTES, MAX_RELATED_TEXT_CHARS
@@ -87,7 +88,9 @@ def search_request_from(params: QueryParams) -> SearchRequest:
 
 async def search(request: Request) -> JSONResponse:
     wanted = search_request_from(request.query_params)
-    return JSONResponse(await answer(request, lambda engine: engine.search(wanted)))
+    result = await answer(request, lambda engine: engine.search(wanted))
+    analytics.count(request, wanted, result)  # page 1 only; queued, written off the request path
+    return JSONResponse(result)
 
 
 async def article(request: Request) -> JSONResponse:

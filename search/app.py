@@ -20,7 +20,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from indexer.errors import IndexerError
 from indexer.settings import Settings
-from search import api, openapi, pages
+from search import admin, api, openapi, pages
+from search.analytics import Recorder
 from search.errors import SearchError, Unauthorized
 from search.headers import SecurityHeaders
 from search.live import LiveEngine, Reloader, warn_unleased
@@ -69,9 +70,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
             warn_unleased(engine)
         del engine
         watcher = asyncio.create_task(reloader.watch()) if settings.reload_interval > 0 else None
+        app.state.analytics = await run_in_threadpool(Recorder.start, settings)  # None: not counting
         try:
             yield
         finally:
+            if app.state.analytics is not None:
+                await run_in_threadpool(app.state.analytics.close)  # the counts still queued are written
             if watcher is not None:
                 watcher.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -97,6 +101,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     ]
     if settings.admin_token:  # without a token the admin endpoints do not exist (404)
         routes.append(Route("/api/admin/reload", api.admin_reload, methods=["POST"]))
+        routes.append(Route("/admin/analytics", admin.analytics_page))
     # Domain and HTTP errors are answered by ExceptionMiddleware; anything else reaches the
     # Exception handler in ServerErrorMiddleware (a 500, logged, re-raised for the server's log).
     handlers: dict[Any, Any] = {

@@ -8,10 +8,12 @@ from typing import Any
 from urllib.parse import urlencode
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from indexer.archive import LANGUAGES
+from search import analytics
 from search.api import answer, related_body, search_request_from
 from search.documents import Facets
 from search.limits import MAX_RELATED_TEXT_CHARS
@@ -118,15 +120,17 @@ def page_links(items: list[tuple[str, str]], page: int, size: int, total: int) -
 
 async def home(request: Request) -> HTMLResponse:
     """The search page; with ``q`` also the results, facets, pages and did-you-mean."""
-    params = request.query_params
-    items = list(params.multi_items())
+    # ``prev``: the text of the results page a link or form was made on (analytics: a refinement is no new search)
+    prev = request.query_params.get("prev")
+    params = QueryParams([(k, v) for k, v in request.query_params.multi_items() if k != "prev"])
     q = params.get("q", "").strip()
+    items = [*params.multi_items(), ("prev", q)] if q else list(params.multi_items())
     mode = params.get("mode") or "hybrid"
     context: dict[str, Any] = {
         "section": "search",
         "q": q,
         "mode": mode if mode in MODES else "hybrid",
-        "hidden": [(k, v) for k, v in items if k in FILTER_PARAMS and v],
+        "hidden": [(k, v) for k, v in items if k in (*FILTER_PARAMS, "prev") and v],
         "since": params.get("since", ""),
         "until": params.get("until", ""),
         "result": None,
@@ -134,12 +138,14 @@ async def home(request: Request) -> HTMLResponse:
     if q:
         search_request = search_request_from(params)
         result = await answer(request, lambda engine: engine.search(search_request))
+        if prev is None or analytics.normalise(prev) != analytics.normalise(q):
+            analytics.count(request, search_request, result)
         page, size, total = result["page"], result["size"], result["total"]
         filters = [(k, v) for k, v in items if k in ("lang", "category", "author", "tag", "since", "until")]
         context.update(
             result=result,
             refine_hidden=[
-                (k, v) for k, v in items if k in ("q", "mode", "lang", "category", "author", "tag", "as_typed")
+                (k, v) for k, v in items if k in ("q", "mode", "lang", "category", "author", "tag", "as_typed", "prev")
             ],
             facets=facet_view(items, result["facets"], context["since"], context["until"]),
             pages=page_links(items, page, size, total),

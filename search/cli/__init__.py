@@ -8,7 +8,7 @@ from typing import TextIO
 
 import click
 
-from search.cli import editors, evaluation, importing, searching
+from search.cli import analytics, editors, evaluation, importing, searching
 from search.cli.context import CONTEXT_SETTINGS, invoke
 
 
@@ -20,7 +20,7 @@ def commands() -> click.Group:
         epilog="Settings come from ARCHIVE_SEARCH_* environment variables (see the README).",
         context_settings=CONTEXT_SETTINGS,
     )
-    for command in (*editors.COMMANDS, *importing.COMMANDS, *searching.COMMANDS, *evaluation.COMMANDS):
+    for command in (*editors.COMMANDS, *importing.COMMANDS, *searching.COMMANDS, *evaluation.COMMANDS, *analytics.COMMANDS):
         group.add_command(command)
     return group
 
