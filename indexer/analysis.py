@@ -16,9 +16,9 @@ from whoosh.analysis import LowercaseFilter, RegexTokenizer, StemFilter, StopFil
 from whoosh.analysis.analyzers import Analyzer
 from whoosh.lang import stopwords_for_language
 
-from indexer.variants import ClassicalSpellingFilter, NameVariantFilter, WordFilter
+from indexer.variants import VARIANTS, ClassicalSpellingFilter, NameVariantFilter, WordFilter, fold_latin
 
-ANALYZER_VERSION = 2
+ANALYZER_VERSION = 3
 
 #: Words, with apostrophes of any form inside a word kept in it (сям’я, o'clock, Ukraine's).
 TOKEN_PATTERN = r"\w+(?:['’ʼ‘`´]\w+)*"
@@ -31,10 +31,11 @@ CANONICAL_APOSTROPHE = "’"
 def fold_variants(word: str) -> str:
     """Fold spelling variants users type interchangeably (input already lowercased).
 
-    ``ё`` → ``е``; every apostrophe form → ``’``; Belarusian word-initial ``ў`` → ``у`` (the two
-    alternate with the previous word's ending, so a query can carry either).
+    Latin diacritics → base letters (``fold_latin``: ė → e, ł → l, ŭ → u); ``ё`` → ``е``; every
+    apostrophe form → ``’``; Belarusian word-initial ``ў`` → ``у`` (the two alternate with the
+    previous word's ending, so a query can carry either).
     """
-    word = word.replace("ё", "е")
+    word = fold_latin(word).replace("ё", "е")
     for mark in APOSTROPHES:
         if mark in word:
             word = word.replace(mark, CANONICAL_APOSTROPHE)
@@ -128,7 +129,7 @@ class BelarusianStemFilter(WordFilter):
     """Applies :func:`stem_belarusian` to every token (with a per-process cache)."""
 
     def rewrite(self, word: str) -> str:
-        return _cached_be_stem(word)
+        return word if word in VARIANTS else _cached_be_stem(word)
 
 
 @lru_cache(maxsize=100_000)
@@ -154,10 +155,15 @@ def _base() -> Any:
 def language_analyzer(language: str) -> Analyzer:
     """The stemming analyzer for ``en``, ``ru`` or ``be``."""
     stop = StopFilter(stoplist=_stoplist(language), minsize=1)
+    # names and places are recognised before stemming (a stemmer may cut a spelling short of its
+    # stem: магілёў → магіл) and after it (an inflection longer than the table allows, cut to one
+    # within it); the stemmers leave the table's terms alone
     if language == "be":
-        return _base() | ClassicalSpellingFilter() | stop | BelarusianStemFilter() | NameVariantFilter()
+        stemmer: Any = BelarusianStemFilter()
+        return _base() | ClassicalSpellingFilter() | stop | NameVariantFilter() | stemmer | NameVariantFilter()
     if language in ("en", "ru"):
-        return _base() | stop | StemFilter(lang=language, cachesize=100_000) | NameVariantFilter()
+        stemmer = StemFilter(lang=language, ignore=sorted(VARIANTS), cachesize=100_000)
+        return _base() | stop | NameVariantFilter() | stemmer | NameVariantFilter()
     raise ValueError(f"no analyzer for language {language!r}")
 
 

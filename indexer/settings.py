@@ -87,6 +87,16 @@ class Settings:
         "convex", "How hybrid mode fuses keyword and semantic rankings: `convex` or `rrf` (docs/search.md)."
     )
     hybrid_alpha: float = _setting(0.5, "Weight of the semantic scores in `convex` fusion (0–1).")
+    semantic_floor: str = _setting(
+        "model",
+        "Cosine below which a semantic candidate is no result: `model` (the value measured for the model and "
+        "recorded in each generation, docs/search.md), `off`, or a number.",
+    )
+    semantic_margin: str = _setting(
+        "model",
+        "Hybrid: how far below the query's best cosine a candidate without a keyword match may lie and still be "
+        "a result: `model`, `off`, or a number.",
+    )
     query_time_budget: float = _setting(
         2.0,
         "Seconds of work one search may take: past it, the optional steps (did-you-mean, highlighted snippets) "
@@ -198,6 +208,15 @@ class Settings:
             raise SettingsError(f"{ENV_PREFIX}HYBRID_FUSION: must be rrf or convex, got {self.hybrid_fusion!r}")
         if not 0.0 <= self.hybrid_alpha <= 1.0:
             raise SettingsError(f"{ENV_PREFIX}HYBRID_ALPHA: must be between 0 and 1, got {self.hybrid_alpha}")
+        for name in ("semantic_floor", "semantic_margin"):
+            value = getattr(self, name)
+            if value not in ("model", "off"):
+                try:
+                    float(value)
+                except ValueError:
+                    raise SettingsError(
+                        f"{ENV_PREFIX}{name.upper()}: must be model, off or a number, got {value!r}"
+                    ) from None
         if self.query_time_budget <= 0:
             raise SettingsError(f"{ENV_PREFIX}QUERY_TIME_BUDGET: must be positive, got {self.query_time_budget}")
         for name in ("import_rate_limit", "import_retries"):

@@ -18,8 +18,7 @@ import queue
 import sqlite3
 import threading
 import unicodedata
-from collections.abc import Callable, Mapping
-from typing import cast
+from collections.abc import Callable
 
 from starlette.requests import Request
 
@@ -41,10 +40,9 @@ def normalise(text: str) -> str:
 
 
 def corrected(result: SearchResponse) -> bool:
-    """Whether the engine searched something other than the text typed: the keyboard-layout re-typing
-    (``interpreted_as``), or a correction applied (``corrected``, should the answer come to carry one)."""
-    answer = cast(Mapping[str, object], result)
-    return bool(answer.get("interpreted_as")) or bool(answer.get("corrected"))
+    """Whether the search was re-read: typed in the wrong keyboard layout (``interpreted_as``) or with
+    unknown words corrected and searched (``corrected_to``)."""
+    return bool(result["interpreted_as"]) or bool(result["corrected_to"])
 
 
 def utc_today() -> dt.date:

@@ -38,6 +38,7 @@ STATUS_BY_CODE = {
     "unauthorized": 401,
     "unsupported_media_type": 415,
     "not_found": 404,
+    "page_out_of_range": 404,
     "method_not_allowed": 405,
     "no_index": 503,
     "incompatible_index": 503,

@@ -8,7 +8,8 @@ Reuters articles took 300 ms. Here each leaf's postings are read once as arrays 
 and the same formula is applied to all its documents at once:
 
 - a leaf scores ``idf · w·(K1+1) / (w + K1·(1 − B + B·len/avglen))`` (Whoosh's ``BM25F`` with its
-  defaults; ``w`` is the stored weight, the field boost included; ``len`` the stored field length);
+  defaults; ``w`` is the stored weight, the field boost included; ``len`` the stored field length),
+  times the term query's boost;
 - a language's leaves add up, and with ``scale`` and ``n > 1`` leaves present in the segment, a
   document matching ``m`` of them gets ``(score + (m − 1) / (n − scale)²) · (n − 1) / n`` (Whoosh's
   ``CoordMatcher``), per segment, as Whoosh searches segment by segment;
@@ -44,6 +45,7 @@ POSTINGS_CACHE_ENTRIES = 4_000_000
 class Leaf:
     field: str
     text: str
+    boost: float = 1.0  # a correction or a completion of a typed word weighs less than the word
 
 
 def plain_structure(q: Any) -> list[tuple[list[Leaf], float | None]] | None:
@@ -56,9 +58,9 @@ def plain_structure(q: Any) -> list[tuple[list[Leaf], float | None]] | None:
             return None
         leaves = []
         for leaf in child.subqueries:
-            if type(leaf) is not wq.Term or leaf.boost != 1:
+            if type(leaf) is not wq.Term:
                 return None
-            leaves.append(Leaf(leaf.fieldname, leaf.text))
+            leaves.append(Leaf(leaf.fieldname, leaf.text, float(leaf.boost)))
         languages.append((leaves, child.scale))
     return languages
 
@@ -110,7 +112,8 @@ class PostingsScorer:
                     idf = searcher.idf(leaf.field, leaf.text)
                     average = searcher.avg_field_length(leaf.field) or 1
                     # a term's postings name each document once
-                    score[ids] += idf * (weights * (k1 + 1)) / (weights + k1 * ((1 - b) + b * lengths / average))
+                    bm25 = idf * (weights * (k1 + 1)) / (weights + k1 * ((1 - b) + b * lengths / average))
+                    score[ids] += bm25 * leaf.boost if leaf.boost != 1 else bm25
                     count[ids] += 1
                 hit = count > 0
                 if scale and present > 1 and present != scale:

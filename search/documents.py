@@ -87,11 +87,27 @@ class SearchResponse(TypedDict):
         str | None,
         Field(description="the query as searched when it was typed in the wrong keyboard layout, else null"),
     ]
-    suggestion: Annotated[str | None, Field(description="did you mean: the query with unknown words corrected")]
+    corrected_to: Annotated[
+        str | None,
+        Field(
+            description="typo tolerance: the query with its unknown words corrected, searched too (its matches "
+            "weigh less than the words as typed); null when every word is known or with as_typed=1"
+        ),
+    ]
+    suggestion: Annotated[
+        str | None,
+        Field(description="did you mean (with as_typed=1 only): the query with unknown words corrected, not searched"),
+    ]
     mode: Mode
     sort: Sort
     generation: str
-    total: Annotated[int, Field(description="results (translation groups) in the whole filtered set")]
+    total: Annotated[
+        int,
+        Field(
+            description="results (translation groups) in the whole filtered set: only real matches — keyword "
+            "matches covering enough of the query, semantic neighbours above the model's relevance floor"
+        ),
+    ]
     page: Annotated[int, Field(ge=1)]
     size: Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE)]
     hits: list[Hit]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from indexer.archive import LANGUAGES
-from indexer.embedder import Embedder
+from indexer.embedder import Embedder, Relevance, model_relevance
 from indexer.generations import Generation, open_generation
 from indexer.languages import detect_language
 from indexer.schema import TEXT_PARTS, text_field
@@ -20,7 +20,7 @@ from search import hits, retrieval
 from search.bm25 import PostingsScorer
 from search.catalog import Catalog
 from search.documents import Article, ArticleRelated, Hit, Issue, IssueSummary, RelatedTextResponse, SearchResponse
-from search.errors import NotFound
+from search.errors import NotFound, PageOutOfRange
 from search.facets import facet_counts, group_dates
 from search.fusion import fuse, rank, rank_by_date
 from search.grouping import display_version, group_scores, keyword_boost, result_set, semantic_boost
@@ -30,7 +30,8 @@ from search.query import ParsedQuery, parse_query
 from search.related import related_articles, related_to_vector
 from search.requests import Filters, RelatedRequest, RelatedTextRequest, SearchRequest
 from search.retrieval import RANKED_GROUPS, KeywordMatches
-from search.spelling import Lexicon, suggest
+from search.spelling import MIN_WORD_CHARS, Lexicon, corrected, corrections, query_words
+from search.vocabulary import LazyVocabulary
 
 if TYPE_CHECKING:
     import numpy as np
@@ -43,6 +44,12 @@ FULL_COVERAGE = 0.5
 QUERY_VECTOR_CACHE = 2048
 #: Whoosh searchers an engine keeps (and searches it runs at once; more requests wait for one).
 MAX_SEARCHERS = 2
+#: Typo tolerance: a correction's terms weigh this much of the typed word's (docs/search.md).
+CORRECTION_WEIGHT = 0.8
+#: Prefix matching: the last word, when not a whole known word, also matches its most frequent
+#: completions (at most this many), each weighing this much.
+MAX_COMPLETIONS = 8
+COMPLETION_WEIGHT = 0.8
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,8 +60,10 @@ class Understood:
     parsed: ParsedQuery
     filters: Filters
     interpreted_as: str | None
-    suggestion: str | None
-    complete: bool  # False: the time budget stopped the did-you-mean look-ups
+    corrected_to: str | None  # the text searched besides the typed one (its unknown words corrected)
+    suggestion: str | None  # did you mean: corrections not searched (the text was asked for as typed)
+    complete: bool  # False: the time budget stopped the correction look-ups
+    meaningful: bool  # some word of the query (or of a correction, a completion) is in the archive
 
 
 class Engine:
@@ -66,6 +75,7 @@ class Engine:
         self.settings = settings
         self.catalog = Catalog(generation)
         self._query_vectors: OrderedDict[str, npt.NDArray[np.float32]] = OrderedDict()
+        self._references: OrderedDict[str, dict[str, float]] = OrderedDict()  # query text → best cosine per language
         self._vectors_lock = threading.Lock()
         self._searchers: list[Any] = []  # idle Whoosh searchers, reused (each serves one thread at a time)
         self._searchers_lock = threading.Lock()
@@ -73,6 +83,8 @@ class Engine:
         self._closed = False
         self.corrections: dict[tuple[str, str, int], str | None] = {}  # spelling corrections of this generation
         self.bm25 = PostingsScorer(len(self.catalog.docnum_article), self.catalog.docnum_article >= 0)
+        self.vocabulary = LazyVocabulary(lambda: generation.keyword.reader())
+        self.relevance = _relevance(settings, generation.manifest.get("relevance"), embedder.info.id)
 
     @classmethod
     def open(cls, settings: Settings, embedder: Embedder, generation_id: str | None = None) -> Engine:
@@ -89,6 +101,7 @@ class Engine:
     def warm_up(self) -> None:
         """Load the lazily built parts (language detector, stemmer tables) before the first user query."""
         parse_query("warm up прагрэў прогрев", self.generation.keyword.schema)
+        self.vocabulary.start()
         with self.searcher() as searcher:
             self.bm25.warm_up(searcher, [text_field(part, lang) for lang in LANGUAGES for part in TEXT_PARTS])
 
@@ -120,6 +133,7 @@ class Engine:
         """Drop the remembered query embeddings (benchmarks measure cold queries this way)."""
         with self._vectors_lock:
             self._query_vectors.clear()
+            self._references.clear()
 
     @contextlib.contextmanager
     def searcher(self) -> Iterator[Any]:
@@ -153,7 +167,8 @@ class Engine:
 
     def search(self, request: SearchRequest) -> SearchResponse:
         """The search response document: understand the query, retrieve keyword and semantic
-        candidates, group and fuse them, then page, facet and document the result set."""
+        candidates, keep those with real evidence, group and fuse them, then page, facet and
+        document the result set."""
         started = time.perf_counter()
         deadline = started + self.settings.query_time_budget
         keyword = KeywordMatches()
@@ -169,19 +184,27 @@ class Engine:
                     parsed,
                     filters,
                     mask,
-                    with_coverage=request.mode == "hybrid",
                     rank_all=request.sort == "date" or request.page * request.size > RANKED_GROUPS,
                 )
         query_vector = None
         semantic: dict[int, float] = {}
-        if request.mode != "keyword" and parsed.semantic_text and not filters.nothing:
-            query_vector = self.query_vector(parsed.semantic_text)
+        if request.mode != "keyword" and parsed.semantic_text and not filters.nothing and understood.meaningful:
+            query_vector = self.query_vector(understood.corrected_to or parsed.semantic_text)
             semantic = self._semantic(query_vector, mask)
 
         fused = self._fuse(request, parsed, keyword, semantic)
-        candidates, total = result_set(self.catalog, keyword.matched, semantic, fused)
+        if request.mode == "hybrid" and parsed.explicit:  # exact matches asked for: semantic only reorders them
+            real_semantic: dict[int, float] = {}
+        elif request.mode == "hybrid" and query_vector is not None:
+            reference = self._reference(understood.corrected_to or parsed.semantic_text, query_vector, semantic, mask)
+            real_semantic = retrieval.real_semantic(self.catalog, semantic, self.relevance, reference)
+        else:
+            real_semantic = retrieval.real_semantic(self.catalog, semantic, self.relevance)
+        candidates, total, fused = result_set(self.catalog, keyword.matched, real_semantic, fused)
         ordered = rank_by_date(fused, group_dates(self.catalog, candidates)) if request.sort == "date" else rank(fused)
         start = (request.page - 1) * request.size
+        if start and start >= total:
+            raise PageOutOfRange(request.page, -(-total // request.size))
         page = [
             self._hit(g, fused[g], request, parsed, keyword, query_vector, deadline)
             for g in ordered[start:][: request.size]
@@ -189,6 +212,7 @@ class Engine:
         return SearchResponse(
             query=request.q,
             interpreted_as=understood.interpreted_as,
+            corrected_to=understood.corrected_to,
             suggestion=understood.suggestion,
             mode=request.mode,
             sort=request.sort,
@@ -203,21 +227,60 @@ class Engine:
         )
 
     def _understand(self, searcher: Any, request: SearchRequest, deadline: float) -> Understood:
-        """Read the query as meant: a query typed in the wrong keyboard layout is searched as meant
-        (forgiving search), parsed in every language, with a did-you-mean for unknown words (bounded
-        work, none past ``deadline``)."""
+        """Read the query as meant (forgiving search, unless asked for as typed): a query typed in
+        the wrong keyboard layout is searched as meant; an unknown word is searched as typed and as
+        its correction, the last word also as a prefix; parsed in every language. Bounded work,
+        none past ``deadline``; as typed, the corrections only become a did-you-mean."""
         lexicon = Lexicon(searcher.reader(), self.catalog.docnum_language, self.corrections)
-        layout = meant_layout(request.q, lexicon.matches) if request.forgiving and request.syntax else None
+        forgiving = request.forgiving and request.syntax
+        layout = meant_layout(request.q, lexicon.matches) if forgiving else None
         text = layout.text if layout else request.q
-        parsed = parse_query(text, self.generation.keyword.schema, syntax=request.syntax)
-        suggestion, complete = suggest(text, lexicon, parsed.language, deadline) if request.syntax else (None, True)
+        language = detect_language(text)
+        alternatives: dict[str, list[tuple[str, float]]] = {}
+        words = query_words(text)
+        if forgiving and words and len(words[-1][2]) >= MIN_WORD_CHARS and not lexicon.known(words[-1][2]):
+            start, end, last = words[-1]
+            found = self.vocabulary.get().completions(last, MAX_COMPLETIONS, (language,))
+            if found:
+                alternatives[text[start:end]] = [(word, COMPLETION_WEIGHT) for word in found]
+        fixes, complete = corrections(text, lexicon, language, deadline, keep_last=bool(alternatives))
+        if request.syntax and forgiving:
+            for fix in fixes:
+                alternatives[text[fix.start : fix.end]] = [(fix.replacement, CORRECTION_WEIGHT)]
+        parsed = parse_query(
+            text, self.generation.keyword.schema, syntax=request.syntax, alternatives=alternatives, language=language
+        )
+        corrected_text = corrected(text, fixes) if request.syntax else None
         return Understood(
             parsed=parsed,
             filters=request.filters.with_categories(parsed.categories),
             interpreted_as=layout.text if layout else None,
-            suggestion=suggestion,
+            corrected_to=corrected_text if forgiving else None,
+            suggestion=None if forgiving else corrected_text,
             complete=complete,
+            meaningful=retrieval.any_term_indexed(searcher, parsed),
         )
+
+    def _reference(
+        self,
+        text: str,
+        vector: npt.NDArray[np.float32],
+        semantic: dict[int, float],
+        mask: npt.NDArray[np.bool_] | None,
+    ) -> dict[str, float]:
+        """The query's best cosine per language over the whole archive: from its candidates when no
+        filter applies, else from an unfiltered search (remembered per query text, like its vector)."""
+        if mask is None:
+            return retrieval.best_per_language(self.catalog, semantic)
+        with self._vectors_lock:
+            found = self._references.get(text)
+        if found is None:
+            found = retrieval.best_per_language(self.catalog, self._semantic(vector, None))
+            with self._vectors_lock:
+                self._references[text] = found
+                if len(self._references) > QUERY_VECTOR_CACHE:
+                    self._references.popitem(last=False)
+        return found
 
     def _semantic(self, vector: npt.NDArray[np.float32], mask: npt.NDArray[np.bool_] | None) -> dict[int, float]:
         return retrieval.semantic_scores(
@@ -302,3 +365,20 @@ class Engine:
     def issue(self, start: str, language: str | None = None) -> Issue:
         """The commentaries of the weekly issue starting on ``start``."""
         return issue_articles(self.catalog, start, language)
+
+
+def _relevance(settings: Settings, recorded: dict[str, float] | None, model_id: str) -> Relevance | None:
+    """The relevance floor and margin in force: the settings', else the generation's record (the
+    model's when it was built), else the model's; ``off`` (or a model never measured): none."""
+    known = Relevance(float(recorded["floor"]), float(recorded["margin"])) if recorded else model_relevance(model_id)
+    floor = _chosen(settings.semantic_floor, known.floor if known else None)
+    margin = _chosen(settings.semantic_margin, known.margin if known else None)
+    if floor is None and margin is None:
+        return None
+    return Relevance(floor if floor is not None else -1.0, margin if margin is not None else 2.0)
+
+
+def _chosen(setting: str, known: float | None) -> float | None:
+    if setting == "off":
+        return None
+    return known if setting == "model" else float(setting)

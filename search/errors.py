@@ -36,6 +36,21 @@ class NotFound(SearchError):
     code = "not_found"
 
 
+class PageOutOfRange(SearchError):
+    """A page past the last page of a result (HTTP 404); the message names the last page."""
+
+    code = "page_out_of_range"
+
+    def __init__(self, page: int, last: int) -> None:
+        super().__init__(
+            f"page: {page} is past the last page of this result ({last})"
+            if last
+            else f"page: {page}: nothing was found"
+        )
+        self.page = page
+        self.last = last
+
+
 class TextTooLong(InvalidParameter):
     """A text to find related commentaries for is longer than the limit (HTTP 413)."""
 

@@ -58,11 +58,14 @@ def display_version(catalog: Catalog, group: str, languages: tuple[str, ...], de
 
 def result_set(
     catalog: Catalog, matched: npt.NDArray[np.int64], semantic: dict[int, float], fused: dict[str, float]
-) -> tuple[npt.NDArray[np.int64], int]:
-    """The candidate articles of a result (every keyword match, and the semantic candidates of the
-    groups kept) and the number of result groups."""
+) -> tuple[npt.NDArray[np.int64], int, dict[str, float]]:
+    """The result: the groups of the real keyword matches and real semantic candidates. Returns its
+    articles (for facets and date order), its number of groups, and the fused scores of its groups
+    (a candidate outside it — a semantic neighbour below the floor — is no result)."""
     in_result = np.zeros(len(catalog.group_keys), dtype=bool)
     in_result[catalog.group_code[matched]] = True
-    in_result[np.fromiter((catalog.group_number[g] for g in fused), dtype=np.int64, count=len(fused))] = True
-    articles = np.unique(np.concatenate([matched, np.fromiter(semantic, dtype=np.int64, count=len(semantic))]))
-    return articles[in_result[catalog.group_code[articles]]], int(in_result.sum())
+    semantic_articles = np.fromiter(semantic, dtype=np.int64, count=len(semantic))
+    in_result[catalog.group_code[semantic_articles]] = True
+    articles = np.unique(np.concatenate([matched, semantic_articles]))
+    kept = {group: score for group, score in fused.items() if in_result[catalog.group_number[group]]}
+    return articles, int(in_result.sum()), kept

@@ -16,6 +16,7 @@ from indexer.archive import LANGUAGES
 from search import analytics
 from search.api import answer, related_body, search_request_from
 from search.documents import Facets
+from search.errors import PageOutOfRange
 from search.limits import MAX_RELATED_TEXT_CHARS
 from search.requests import ISSUE_PARAMS, MODES, RelatedRequest, issue_language, query_values, related_text_request
 
@@ -137,7 +138,13 @@ async def home(request: Request) -> HTMLResponse:
     }
     if q:
         search_request = search_request_from(params)
-        result = await answer(request, lambda engine: engine.search(search_request))
+        try:
+            result = await answer(request, lambda engine: engine.search(search_request))
+        except PageOutOfRange as exc:  # a stale or edited link: say so, and offer the last page
+            last = (
+                url([*_without(items, "page"), ("page", str(exc.last))]) if exc.last else url(_without(items, "page"))
+            )
+            return render("search.html", 404, **context, past_end=exc, last_url=last)
         if prev is None or analytics.normalise(prev) != analytics.normalise(q):
             analytics.count(request, search_request, result)
         page, size, total = result["page"], result["size"], result["total"]
@@ -151,9 +158,11 @@ async def home(request: Request) -> HTMLResponse:
             pages=page_links(items, page, size, total),
             prev_url=url([*_without(items, "page"), ("page", str(page - 1))]) if page > 1 else None,
             next_url=url([*_without(items, "page"), ("page", str(page + 1))]) if page * size < total else None,
-            suggestion_url=url([("q", result["suggestion"]), *_without(items, "q", "page")])
+            suggestion_url=url([("q", result["suggestion"]), *_without(items, "q", "page", "as_typed")])
             if result["suggestion"]
             else None,
+            all_languages_url=url(_without(items, "lang", "page")) if params.getlist("lang") else None,
+            hybrid_url=url([*_without(items, "mode", "page"), ("mode", "hybrid")]) if mode != "hybrid" else None,
             as_typed_url=url([*_without(items, "page", "as_typed"), ("as_typed", "1")]),
             clear_url=url(_without(items, "lang", "category", "author", "tag", "since", "until", "page"))
             if filters

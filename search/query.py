@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,6 +50,14 @@ class ParsedQuery:
     fallback: bool  # the syntax did not parse; plain terms were used
     semantic_text: str  # the text to embed (operators, fields and excluded words removed)
     categories: tuple[str, ...] = field(default=())  # category: clauses, applied as a filter
+    #: language → the query's words as analysed terms: one set per word, holding its alternatives
+    #: (correction, completions) too; a document covers a word when it holds any of its set
+    words: dict[str, tuple[frozenset[str], ...]] = field(default_factory=dict)
+
+
+#: Other words searched for a typed word (its correction, the completions of a prefix), each with
+#: the weight of its terms (below 1: the word as typed counts more).
+Alternatives = Mapping[str, Sequence[tuple[str, float]]]
 
 
 def _parser(schema: Any, language: str) -> MultifieldParser:
@@ -66,10 +74,36 @@ def _parser(schema: Any, language: str) -> MultifieldParser:
     return parser
 
 
-def _plain_query(text: str, language: str) -> Any:
+def _plain_query(text: str, language: str, extra: Mapping[str, float] | None = None) -> Any:
     terms = analyze(language_analyzer(language), text)[:MAX_QUERY_TERMS]
     fields = [text_field(part, language) for part in TEXT_PARTS]
-    return wq.Or([wq.Term(f, t) for f in fields for t in terms], scale=ALL_TERMS_BONUS)
+    leaves = [wq.Term(f, t) for f in fields for t in terms]
+    leaves += [wq.Term(f, t, boost=w) for f in fields for t, w in (extra or {}).items() if t not in terms]
+    return wq.Or(leaves, scale=ALL_TERMS_BONUS)
+
+
+def _alternative_terms(alternatives: Alternatives, language: str) -> tuple[dict[str, float], list[frozenset[str]]]:
+    """The terms of ``alternatives`` in ``language`` with their weights, and for each typed word the
+    set of its own terms and its alternatives' (a word of the query, for coverage)."""
+    analyzer = language_analyzer(language)
+    weights: dict[str, float] = {}
+    words = []
+    for typed, others in alternatives.items():
+        own = analyze(analyzer, typed)
+        terms = set(own)
+        for word, weight in others:
+            for term in analyze(analyzer, word):
+                if term not in own:
+                    weights[term] = max(weight, weights.get(term, 0.0))
+                    terms.add(term)
+        words.append(frozenset(terms))
+    return weights, words
+
+
+def _words(terms: frozenset[str], grouped: list[frozenset[str]]) -> tuple[frozenset[str], ...]:
+    """One set per query word: the grouped ones, and every other term on its own."""
+    inside = frozenset().union(*grouped) if grouped else frozenset()
+    return tuple(grouped) + tuple(frozenset([t]) for t in sorted(terms - inside))
 
 
 def _positive_leaves(q: Any) -> Iterator[Any]:
@@ -117,27 +151,40 @@ def _usable(q: Any) -> bool:
     return q is not None and q is not wq.NullQuery and not isinstance(q, wq.Every) and any(True for _ in q.leaves())
 
 
-def parse_query(text: str, schema: Any, *, syntax: bool = True) -> ParsedQuery:
+def parse_query(
+    text: str,
+    schema: Any,
+    *,
+    syntax: bool = True,
+    alternatives: Alternatives | None = None,
+    language: str | None = None,
+) -> ParsedQuery:
     """Parse ``text`` with each language's analyzer over that language's fields, OR-ed together.
 
     Anything the parser cannot make sense of falls back to the plain analysed words (never an error).
     ``category:`` clauses are taken out and applied as a filter (AND), in every mode.
     With ``syntax=False`` the text is only words: no operators, fields or phrases; text without any
     syntax character or operator is read that way too (Whoosh's parser costs milliseconds).
+    ``alternatives``: other words searched for some of the typed ones, weighted lower; ``language``:
+    the text's language when already detected.
     """
+    language_of_text = language or detect_language(text)
+    extra = {language: _alternative_terms(alternatives or {}, language) for language in LANGUAGES}
     if not syntax or not _SYNTAX.search(text):  # plain words: the same query, without the parser's cost
-        plain = {language: _plain_query(text, language) for language in LANGUAGES}
+        plain = {language: _plain_query(text, language, extra[language][0]) for language in LANGUAGES}
+        plain_terms = {
+            language: frozenset(_leaf_words(q, {text_field(part, language) for part in TEXT_PARTS}))
+            for language, q in plain.items()
+        }
         return ParsedQuery(
             text=text,
             whoosh=wq.Or(list(plain.values())),
-            terms={
-                language: frozenset(_leaf_words(q, {text_field(part, language) for part in TEXT_PARTS}))
-                for language, q in plain.items()
-            },
-            language=detect_language(text),
+            terms=plain_terms,
+            language=language_of_text,
             explicit=False,
             fallback=False,
             semantic_text=text,
+            words={language: _words(plain_terms[language], extra[language][1]) for language in LANGUAGES},
         )
     categories = tuple(dict.fromkeys(m.strip('"').lower() for m in _CATEGORY_CLAUSE.findall(text)))
     words = _INTRA_WORD.sub(" ", _CATEGORY_CLAUSE.sub(" ", text)).strip()
@@ -153,10 +200,15 @@ def parse_query(text: str, schema: Any, *, syntax: bool = True) -> ParsedQuery:
     per_language = []
     terms: dict[str, frozenset[str]] = {}
     for language, q in parsed.items():
+        weights = extra[language][0]
         if fallback:
-            q = _plain_query(words, language)
+            q = _plain_query(words, language, weights)
         elif q is None or not _usable(q):
             q = wq.NullQuery
+        if weights and not fallback:
+            fields = [text_field(part, language) for part in TEXT_PARTS]
+            others = wq.Or([wq.Term(f, t, boost=w) for f in fields for t, w in weights.items()])
+            q = others if q is wq.NullQuery else wq.Or([q, others])
         per_language.append(q)
         language_fields = {text_field(part, language) for part in TEXT_PARTS}
         terms[language] = frozenset(_leaf_words(q, language_fields)) if q is not wq.NullQuery else frozenset()
@@ -164,11 +216,12 @@ def parse_query(text: str, schema: Any, *, syntax: bool = True) -> ParsedQuery:
         text=text,
         whoosh=wq.Or([q for q in per_language if q is not wq.NullQuery]) if words else wq.Every(),
         terms=terms,
-        language=detect_language(text),
+        language=language_of_text,
         explicit=bool(_EXPLICIT.search(text)) and not fallback,
         fallback=fallback,
         semantic_text=semantic_text(text),
         categories=categories,
+        words={language: _words(terms[language], extra[language][1]) for language in LANGUAGES},
     )
 
 

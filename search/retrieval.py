@@ -9,6 +9,7 @@ import numpy as np
 from whoosh import query as wq
 
 from indexer.archive import LANGUAGES
+from indexer.embedder import Relevance
 from indexer.schema import text_field
 from indexer.vector_index import limit_faiss_threads
 from search.bm25 import PostingsScorer
@@ -25,12 +26,15 @@ if TYPE_CHECKING:
 #: later page, or date order, ranks them all.
 RANKED_ARTICLES = 3000
 RANKED_GROUPS = 1000
+#: A keyword match is a result only when it holds at least this idf-weighted share of the query's
+#: words: an article sharing one common word with a long query is not a match (docs/search.md).
+MIN_COVERAGE = 0.2
 
 
 @dataclass(frozen=True, slots=True)
 class KeywordMatches:
-    """The keyword side of a query: every matching article (filters applied) — the result set — and
-    the scores of those ranked, with their idf-weighted coverage of the query's terms (hybrid only)."""
+    """The keyword side of a query: every article that really matches (filters applied) — its part of
+    the result set — and the scores of those ranked, with their idf-weighted coverage of the query."""
 
     matched: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     scores: dict[int, float] = field(default_factory=dict)
@@ -45,13 +49,13 @@ def keyword_matches(
     filters: Filters,
     mask: npt.NDArray[np.bool_] | None,
     *,
-    with_coverage: bool = False,
     rank_all: bool = False,
 ) -> KeywordMatches:
-    """Every matching article; the BM25F scores of those to rank — all with ``rank_all``, else the best
-    ``RANKED_ARTICLES`` (language boost included), which hold the best version of every group a page up
-    to ``RANKED_GROUPS`` can show. Plain words are scored with numpy (``search/bm25.py``, Whoosh's
-    formulas), the rest by Whoosh."""
+    """Every article that really matches (holds at least ``MIN_COVERAGE`` of the query); the BM25F
+    scores of those to rank — all with ``rank_all``, else the best ``RANKED_ARTICLES`` (language boost
+    included), which hold the best version of every group a page up to ``RANKED_GROUPS`` can show —
+    with their coverage. Plain words are scored with numpy (``search/bm25.py``, Whoosh's formulas),
+    the rest by Whoosh."""
     if filters.nothing:
         return KeywordMatches()
     docnum_article = catalog.docnum_article
@@ -64,17 +68,17 @@ def keyword_matches(
         if allowed is not None:  # authors and tags are not expressible in the Whoosh filter
             keep = allowed[docnums]
             docnums, values = docnums[keep], values[keep]
+    covered = coverage(searcher, scorer, catalog, parsed)[docnums]
+    real = covered >= MIN_COVERAGE
+    docnums, values, covered = docnums[real], values[real], covered[real]
     matched = docnum_article[docnums]
     if not rank_all and len(docnums) > RANKED_ARTICLES:
         boosted = np.where(catalog.language[matched] == parsed.language, KEYWORD_LANGUAGE_BOOST, 1.0) * values
         best = np.argpartition(-boosted, RANKED_ARTICLES)[:RANKED_ARTICLES]
-        docnums, values = docnums[best], values[best]
+        docnums, values, covered = docnums[best], values[best], covered[best]
     articles = docnum_article[docnums].tolist()
     scores = dict(zip(articles, values.tolist(), strict=True))
-    if not with_coverage:
-        return KeywordMatches(matched, scores)
-    coverage = _coverage(searcher, scorer, catalog, parsed, docnums)
-    return KeywordMatches(matched, scores, dict(zip(articles, coverage.tolist(), strict=True)))
+    return KeywordMatches(matched, scores, dict(zip(articles, covered.tolist(), strict=True)))
 
 
 def whoosh_scores(
@@ -100,22 +104,26 @@ def whoosh_scores(
     return docnums, values
 
 
-def _coverage(
-    searcher: Any, scorer: PostingsScorer, catalog: Catalog, parsed: ParsedQuery, docnums: npt.NDArray[np.int64]
-) -> npt.NDArray[np.float64]:
-    """For each matched document: the idf-weighted share of the query's terms (in the document's
-    language) that it contains, from the terms' postings (one array pass per term)."""
+def coverage(searcher: Any, scorer: PostingsScorer, catalog: Catalog, parsed: ParsedQuery) -> npt.NDArray[np.float64]:
+    """For every document: the idf-weighted share of the query's words (in the document's language)
+    that it holds, from the terms' postings (one array pass per term). A word counts with its best
+    idf among its alternatives that occur; a word no document holds does not count (it cannot be
+    matched, so it must not lower every match's share)."""
     matched_idf = np.zeros(catalog.docnum_article.shape[0], dtype=np.float64)
     total_idf = np.zeros(len(LANGUAGES), dtype=np.float64)
-    for language, terms in parsed.terms.items():
+    for language, words in parsed.words.items():
         text = text_field("text", language)
-        for term in terms:
-            idf = searcher.idf(text, term)
+        for word in words:
+            present = [term for term in word if searcher.doc_frequency(text, term) > 0]
+            if not present:
+                continue
+            idf = max(searcher.idf(text, term) for term in present)
             total_idf[LANGUAGES.index(language)] += idf
-            matched_idf[scorer.term_docnums(searcher, text, term)] += idf
-    totals = total_idf[catalog.language_code[catalog.docnum_article[docnums]]]
+            holders = [scorer.term_docnums(searcher, text, term) for term in present]
+            matched_idf[np.unique(np.concatenate(holders)) if len(holders) > 1 else holders[0]] += idf
+    totals = total_idf[catalog.language_code[np.maximum(catalog.docnum_article, 0)]]
     safe = np.where(totals > 0, totals, 1.0)
-    return np.where(totals > 0, matched_idf[docnums] / safe, 1.0)
+    return np.where(totals > 0, matched_idf / safe, 1.0)
 
 
 def semantic_scores(
@@ -147,3 +155,48 @@ def semantic_scores(
         if article not in best or score > best[article]:
             best[article] = float(score)
     return best
+
+
+def best_per_language(catalog: Catalog, semantic: dict[int, float]) -> dict[str, float]:
+    """The best cosine among ``semantic``'s candidates in each language (the margin's reference)."""
+    best: dict[str, float] = {}
+    for article, score in semantic.items():
+        language = catalog.articles[article].language
+        if score > best.get(language, -2.0):
+            best[language] = score
+    return best
+
+
+def real_semantic(
+    catalog: Catalog,
+    semantic: dict[int, float],
+    relevance: Relevance | None,
+    reference: dict[str, float] | None = None,
+) -> dict[int, float]:
+    """The semantic candidates whose evidence is real: at or above the model's floor and, given a
+    ``reference`` (hybrid, where they add to keyword matches: the query's best cosine per language
+    over the whole archive), within the model's margin below the best of their language. Per
+    language, because a translation scores lower than a text in the query's language; over the
+    whole archive, so that a filter does not change which articles count (facet counts hold)."""
+    if relevance is None or not semantic:
+        return semantic
+    kept = {}
+    for article, score in semantic.items():
+        if score < relevance.floor:
+            continue
+        best = reference.get(catalog.articles[article].language) if reference else None
+        if best is None or score >= best - relevance.margin:
+            kept[article] = score
+    return kept
+
+
+def any_term_indexed(searcher: Any, parsed: ParsedQuery) -> bool:
+    """Whether the archive holds any analysed word of the query (its alternatives included) in the
+    words' language: a query of words no text contains has no meaning semantic search could find
+    (random letters embed as close to passages as a short real query does)."""
+    return any(
+        searcher.doc_frequency(text_field("text", language), term) > 0
+        for language, words in parsed.words.items()
+        for word in words
+        for term in word
+    )

@@ -1,8 +1,9 @@
-"""Did-you-mean: corrections of unknown query words from the unstemmed ``spell`` field, in the query's language."""
+"""Typo tolerance: corrections of unknown query words from the unstemmed ``spell`` field, in the query's language."""
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -11,6 +12,7 @@ import numpy as np
 from indexer.analysis import analyze, language_analyzer, spelling_analyzer
 from indexer.archive import LANGUAGES
 from indexer.schema import TEXT_PARTS, text_field
+from indexer.variants import name_variant
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -18,14 +20,15 @@ if TYPE_CHECKING:
 SPELL_FIELD = "spell"
 #: Words shorter than this are never corrected (initials, prepositions, numbers).
 MIN_WORD_CHARS = 3
-#: The largest edit distance of a correction; 1 is tried first, then 2 for words of 6+ characters
-#: in queries of at most SHORT_QUERY_WORDS words (distance 2 walks far more of the term list).
+#: The largest edit distance (Damerau–Levenshtein: a swap of two letters is one edit) of a
+#: correction; 1 is tried first, then 2 for words of 6+ characters in queries of at most
+#: SHORT_QUERY_WORDS words (distance 2 walks far more of the term list).
 MAX_DISTANCE = 2
 LONG_WORD_CHARS = 6
-SHORT_QUERY_WORDS = 4
+SHORT_QUERY_WORDS = 5
 #: At most this many unknown words of a query are corrected; the rest are left as typed (bounds
 #: the work a long query of made-up words can cause).
-MAX_CORRECTED_WORDS = 4
+MAX_CORRECTED_WORDS = 3
 
 
 @cache
@@ -93,6 +96,8 @@ class Lexicon:
         return found
 
     def _correction(self, word: str, language: str, longest: int) -> str | None:
+        """Candidates of the smallest distance, those used in ``language`` if any; of them a listed
+        name or place first, then the longest shared beginning, then the most articles."""
         longest = min(longest, MAX_DISTANCE if len(word) >= LONG_WORD_CHARS else 1)
         for distance in range(1, longest + 1):
             candidates = [c for c in self._within(word, distance) if c != word]
@@ -101,7 +106,9 @@ class Lexicon:
             in_language = [(self.frequency(c, language), c) for c in candidates]
             in_language = [(f, c) for f, c in in_language if f]
             ranked = in_language or [(self.frequency(c), c) for c in candidates]
-            return max(ranked, key=lambda fc: (fc[0], _shared_prefix(fc[1], word), fc[1]))[1]
+            return max(
+                ranked, key=lambda fc: (name_variant(fc[1]) is not None, _shared_prefix(fc[1], word), fc[0], fc[1])
+            )[1]
         return None
 
     def _within(self, word: str, distance: int) -> list[str]:
@@ -116,7 +123,7 @@ def _shared_prefix(a: str, b: str) -> int:
         if x != y:
             break
         n += 1
-    return -n
+    return n
 
 
 def query_words(text: str) -> list[tuple[int, int, str]]:
@@ -126,21 +133,38 @@ def query_words(text: str) -> list[tuple[int, int, str]]:
     ]
 
 
-def suggest(text: str, lexicon: Lexicon, language: str, deadline: float | None = None) -> tuple[str | None, bool]:
-    """(``text`` with each word that finds nothing replaced by its correction, or None when nothing
-    changes; False when the deadline stopped the look-ups).
+@dataclass(frozen=True, slots=True)
+class Correction:
+    """An unknown word of a query text (``text[start:end]``; two words when they are one word
+    typed apart, "ryan air") and the known word meant, as it is to be shown."""
 
-    Operators and anything between words are kept as typed; a corrected word keeps a leading
-    capital letter. The work is bounded: at most ``MAX_CORRECTED_WORDS`` words are looked up,
-    distance 2 only in short queries, and none after ``deadline`` (``time.perf_counter()``).
+    start: int
+    end: int
+    replacement: str
+
+
+def corrections(
+    text: str, lexicon: Lexicon, language: str, deadline: float | None = None, keep_last: bool = False
+) -> tuple[list[Correction], bool]:
+    """The corrections of ``text``'s words that find nothing, and False when the deadline stopped the
+    look-ups. With ``keep_last`` the last word is left alone (it is completed as a prefix instead).
+
+    A corrected word keeps a leading capital letter. The work is bounded: at most
+    ``MAX_CORRECTED_WORDS`` words are looked up, distance 2 only in short queries, and none after
+    ``deadline`` (``time.perf_counter()``).
     """
-    pieces: list[str] = []
-    position = 0
-    changed, complete = False, True
+    found: list[Correction] = []
+    complete = True
     words = query_words(text)
     longest = MAX_DISTANCE if len(words) <= SHORT_QUERY_WORDS else 1
     tried = 0
-    for start, end, word in words:
+    skip_next = False
+    for number, (start, end, word) in enumerate(words):
+        if skip_next:
+            skip_next = False
+            continue
+        if keep_last and number == len(words) - 1:
+            break
         if len(word) < MIN_WORD_CHARS or any(ch.isdigit() for ch in word) or word in ("and", "or", "not"):
             continue
         if lexicon.matches(word):
@@ -151,17 +175,37 @@ def suggest(text: str, lexicon: Lexicon, language: str, deadline: float | None =
             complete = False
             break
         tried += 1
-        correction = lexicon.correction(word, language, longest)
-        if correction is None:
+        if number + 1 < len(words) and lexicon.known(word + words[number + 1][2]):
+            _start, end, second = words[number + 1]
+            replacement: str | None = word + second
+            skip_next = True
+        else:
+            replacement = lexicon.correction(word, language, longest)
+        if replacement is None:
             continue
-        typed = text[start:end]
-        if typed[:1].isupper():
-            correction = correction[:1].upper() + correction[1:]
-        pieces.append(text[position:start])
-        pieces.append(correction)
-        position = end
-        changed = True
-    if not changed:
-        return None, complete
+        if text[start:end][:1].isupper():
+            replacement = replacement[:1].upper() + replacement[1:]
+        found.append(Correction(start, end, replacement))
+    return found, complete
+
+
+def corrected(text: str, found: list[Correction]) -> str | None:
+    """``text`` with each correction applied (operators and anything between words kept as typed);
+    None when there is none."""
+    if not found:
+        return None
+    pieces: list[str] = []
+    position = 0
+    for correction in found:
+        pieces.append(text[position : correction.start])
+        pieces.append(correction.replacement)
+        position = correction.end
     pieces.append(text[position:])
-    return "".join(pieces), complete
+    return "".join(pieces)
+
+
+def suggest(text: str, lexicon: Lexicon, language: str, deadline: float | None = None) -> tuple[str | None, bool]:
+    """(``text`` with each word that finds nothing replaced by its correction, or None when nothing
+    changes; False when the deadline stopped the look-ups)."""
+    found, complete = corrections(text, lexicon, language, deadline)
+    return corrected(text, found), complete

@@ -25,7 +25,8 @@ def answer(total: int, interpreted_as: str | None = None, suggestion: str | None
     """A search answer as the engine gives it (only what analytics reads matters here)."""
     facets: Facets = {"language": {}, "category": {}, "year": {}, "author": {}, "tag": {}}
     return SearchResponse(
-        query="q", interpreted_as=interpreted_as, suggestion=suggestion, mode="hybrid", sort="relevance",
+        query="q", interpreted_as=interpreted_as, corrected_to=None, suggestion=suggestion, mode="hybrid",
+        sort="relevance",
         generation="g", total=total, page=1, size=10, hits=[], facets=facets, took_ms=1.0, partial=False,
     )  # fmt: skip
 

@@ -42,6 +42,7 @@ def test_search_document(client: TestClient, sample_index: BuildReport) -> None:
     assert set(doc) == {
         "query",
         "interpreted_as",
+        "corrected_to",
         "suggestion",
         "mode",
         "sort",
@@ -55,6 +56,7 @@ def test_search_document(client: TestClient, sample_index: BuildReport) -> None:
         "partial",
     }
     assert doc["interpreted_as"] is None and doc["suggestion"] is None and doc["sort"] == "relevance"
+    assert doc["corrected_to"] is None
     assert doc["partial"] is False
     assert set(doc["facets"]) == {"language", "category", "year", "author", "tag"}
     assert doc["generation"] == sample_index.generation and doc["size"] == 3 and doc["page"] == 1
@@ -178,7 +180,9 @@ def test_keyboard_layout_and_did_you_mean_in_the_api(client: TestClient) -> None
     as_typed = client.get("/api/search", params={"q": "cfyrwbb", "mode": "keyword", "as_typed": "1"}).json()
     assert as_typed["interpreted_as"] is None and as_typed["total"] == 0
     misspelt = client.get("/api/search", params={"q": "санкцйи", "mode": "keyword"}).json()
-    assert misspelt["suggestion"] == "санкции"
+    assert misspelt["corrected_to"] == "санкции" and misspelt["suggestion"] is None and misspelt["total"] > 0
+    offered = client.get("/api/search", params={"q": "санкцйи", "mode": "keyword", "as_typed": "1"}).json()
+    assert offered["suggestion"] == "санкции" and offered["corrected_to"] is None and offered["total"] == 0
 
 
 def test_ready_reports_the_generation_and_is_503_before_loading(

@@ -20,7 +20,13 @@ def commands() -> click.Group:
         epilog="Settings come from ARCHIVE_SEARCH_* environment variables (see the README).",
         context_settings=CONTEXT_SETTINGS,
     )
-    for command in (*editors.COMMANDS, *importing.COMMANDS, *searching.COMMANDS, *evaluation.COMMANDS, *analytics.COMMANDS):
+    for command in (
+        *editors.COMMANDS,
+        *importing.COMMANDS,
+        *searching.COMMANDS,
+        *evaluation.COMMANDS,
+        *analytics.COMMANDS,
+    ):
         group.add_command(command)
     return group
 
