@@ -243,8 +243,10 @@ class Engine:
             found = self.vocabulary.get().completions(last, MAX_COMPLETIONS, (language,))
             if found:
                 alternatives[text[start:end]] = [(word, COMPLETION_WEIGHT) for word in found]
-        fixes, complete = corrections(text, lexicon, language, deadline, keep_last=bool(alternatives))
-        if request.syntax and forgiving:
+        fixes, complete = (
+            corrections(text, lexicon, language, deadline, keep_last=bool(alternatives)) if request.syntax else ([], True)
+        )
+        if forgiving:
             for fix in fixes:
                 alternatives[text[fix.start : fix.end]] = [(fix.replacement, CORRECTION_WEIGHT)]
         parsed = parse_query(
