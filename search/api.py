@@ -24,12 +24,14 @@ from search.requests import (
     RELATED_PARAMS,
     RELATED_TEXT_PARAMS,
     SEARCH_PARAMS,
+    SUGGEST_PARAMS,
     SearchRequest,
     issue_language,
     query_values,
     related_request,
     related_text_request,
     search_request,
+    suggest_request,
 )
 
 T = TypeVar("T")
@@ -91,6 +93,12 @@ async def search(request: Request) -> JSONResponse:
     result = await answer(request, lambda engine: engine.search(wanted))
     analytics.count(request, wanted, result)  # page 1 only; queued, written off the request path
     return JSONResponse(result)
+
+
+async def suggest(request: Request) -> JSONResponse:
+    """Completions as the reader types (never counted by analytics)."""
+    wanted = suggest_request(query_values(request.query_params.multi_items(), SUGGEST_PARAMS))
+    return JSONResponse(await answer(request, lambda engine: engine.suggest(wanted)))
 
 
 async def article(request: Request) -> JSONResponse:

@@ -94,6 +94,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/ready", api.ready),
         Route("/openapi.json", openapi.endpoint),
         Route("/api/search", api.search),
+        Route("/api/suggest", api.suggest),
         Route("/api/related", api.related_to_text, methods=["POST"]),
         Route("/api/issues", api.issues),
         Route("/api/issues/{start}", api.issue),

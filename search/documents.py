@@ -162,6 +162,20 @@ class RelatedTextResponse(TypedDict):
 
 
 @with_config(_CLOSED)
+class Suggestion(TypedDict):
+    text: Annotated[str, Field(description="a title, a name, or the query with its last word completed")]
+    kind: Literal["title", "name", "term"]
+    language: Language
+    id: Annotated[str | None, Field(description="the article of a title; null for names and terms")]
+
+
+@with_config(_CLOSED)
+class SuggestResponse(TypedDict):
+    query: str
+    suggestions: list[Suggestion]
+
+
+@with_config(_CLOSED)
 class IssueSummary(TypedDict):
     start: Date
     end: Date

@@ -19,7 +19,16 @@ from indexer.settings import Settings
 from search import hits, retrieval
 from search.bm25 import PostingsScorer
 from search.catalog import Catalog
-from search.documents import Article, ArticleRelated, Hit, Issue, IssueSummary, RelatedTextResponse, SearchResponse
+from search.documents import (
+    Article,
+    ArticleRelated,
+    Hit,
+    Issue,
+    IssueSummary,
+    RelatedTextResponse,
+    SearchResponse,
+    SuggestResponse,
+)
 from search.errors import NotFound, PageOutOfRange
 from search.facets import facet_counts, group_dates
 from search.fusion import fuse, rank, rank_by_date
@@ -28,9 +37,10 @@ from search.issues import issue_articles, issue_list
 from search.layout import meant_layout
 from search.query import ParsedQuery, parse_query
 from search.related import related_articles, related_to_vector
-from search.requests import Filters, RelatedRequest, RelatedTextRequest, SearchRequest
+from search.requests import Filters, RelatedRequest, RelatedTextRequest, SearchRequest, SuggestRequest
 from search.retrieval import RANKED_GROUPS, KeywordMatches
 from search.spelling import MIN_WORD_CHARS, Lexicon, corrected, corrections, query_words
+from search.suggest import WordIndex, name_index, suggestions, title_index
 from search.vocabulary import LazyVocabulary
 
 if TYPE_CHECKING:
@@ -84,6 +94,7 @@ class Engine:
         self.corrections: dict[tuple[str, str, int], str | None] = {}  # spelling corrections of this generation
         self.bm25 = PostingsScorer(len(self.catalog.docnum_article), self.catalog.docnum_article >= 0)
         self.vocabulary = LazyVocabulary(lambda: generation.keyword.reader())
+        self._completion_indexes: tuple[WordIndex, WordIndex] | None = None  # titles, names: on first use
         self.relevance = _relevance(settings, generation.manifest.get("relevance"), embedder.info.id)
 
     @classmethod
@@ -200,7 +211,7 @@ class Engine:
             real_semantic = retrieval.real_semantic(self.catalog, semantic, self.relevance, reference)
         else:
             real_semantic = retrieval.real_semantic(self.catalog, semantic, self.relevance)
-        candidates, total, fused = result_set(self.catalog, keyword.matched, real_semantic, fused)
+        candidates, total, fused = result_set(self.catalog, keyword.real, real_semantic, fused)
         ordered = rank_by_date(fused, group_dates(self.catalog, candidates)) if request.sort == "date" else rank(fused)
         start = (request.page - 1) * request.size
         if start and start >= total:
@@ -359,6 +370,14 @@ class Engine:
         index = self._article_index(request.article_id)
         related = related_articles(self.catalog, index, request.limit, request.scope)
         return ArticleRelated(id=request.article_id, generation=self.generation_id, related=related)
+
+    def suggest(self, request: SuggestRequest) -> SuggestResponse:
+        """Completions of a text being typed: titles, names and words of this generation."""
+        with self._searchers_lock:
+            if self._completion_indexes is None:
+                self._completion_indexes = (title_index(self.catalog), name_index(self.catalog))
+            titles, names = self._completion_indexes
+        return suggestions(request.q, request.language, request.limit, self.vocabulary.get(), titles, names)
 
     def issues(self) -> list[IssueSummary]:
         """The weekly issues, newest first, with their article counts."""

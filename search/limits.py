@@ -16,3 +16,7 @@ MAX_RELATED_LIMIT = 100
 MAX_RELATED_TEXT_CHARS = 20_000
 #: Largest request body read for ``POST /api/related`` (20,000 characters, JSON-escaped, fit easily).
 MAX_BODY_BYTES = 16 * MAX_RELATED_TEXT_CHARS
+#: Completions (``/api/suggest``): the default and the most a request may ask for, and the longest text.
+DEFAULT_SUGGESTIONS = 8
+MAX_SUGGESTIONS = 20
+MAX_SUGGEST_CHARS = 100

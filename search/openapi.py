@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from search import documents
-from search.requests import ISSUE_PARAMS, RELATED_PARAMS, RELATED_TEXT_PARAMS, SEARCH_PARAMS
+from search.requests import ISSUE_PARAMS, RELATED_PARAMS, RELATED_TEXT_PARAMS, SEARCH_PARAMS, SUGGEST_PARAMS
 
 OPENAPI_VERSION = "3.1.0"
 API_VERSION = "1.0.0"
@@ -23,6 +23,7 @@ DOCUMENTS: dict[str, Any] = {
     "Error": documents.Error,
     "Hit": documents.Hit,
     "SearchResponse": documents.SearchResponse,
+    "SuggestResponse": documents.SuggestResponse,
     "Article": documents.Article,
     "ArticleRelated": documents.ArticleRelated,
     "RelatedTextRequest": RELATED_TEXT_PARAMS,
@@ -126,7 +127,20 @@ PATHS: dict[str, Any] = {
             "summary": "Search the archive (keyword, semantic or hybrid), with facets and did-you-mean",
             "operationId": "search",
             "parameters": query_parameters(SEARCH_PARAMS),
-            "responses": {"200": _json(_ref("SearchResponse"), "one page of hits"), **_errors(400, 503)},
+            "responses": {
+                "200": _json(_ref("SearchResponse"), "one page of hits"),
+                **_errors(400, 503),
+                "404": _json(_ref("Error"), "`page_out_of_range`: a page past the last one (the message names it)"),
+            },
+        }
+    },
+    "/api/suggest": {
+        "get": {
+            "summary": "Completions as the reader types: titles (with the article id), names, and the query "
+            "with its last word completed, the query's language first",
+            "operationId": "suggest",
+            "parameters": query_parameters(SUGGEST_PARAMS),
+            "responses": {"200": _json(_ref("SuggestResponse"), "completions, best first"), **_errors(400, 503)},
         }
     },
     "/api/related": {

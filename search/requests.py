@@ -30,6 +30,9 @@ from search.limits import (
     MAX_QUERY_CHARS,
     MAX_RELATED_LIMIT,
     MAX_RELATED_TEXT_CHARS,
+    MAX_SUGGEST_CHARS,
+    MAX_SUGGESTIONS,
+    DEFAULT_SUGGESTIONS,
 )
 
 RelatedScope = Literal["past", "all"]
@@ -144,6 +147,16 @@ class RelatedParams(TypedDict, total=False):
     scope: Annotated[RelatedScope, _about("past: older only", None, "past")]
 
 
+class SuggestParams(TypedDict, total=False):
+    """``GET /api/suggest`` (an empty or one-letter ``q`` gets no completions, not an error)."""
+
+    q: Annotated[str, Field(max_length=MAX_SUGGEST_CHARS), _about("what has been typed so far", "санк")]
+    lang: Annotated[Language, _about("the language whose completions come first (default: the text's)", "be")]
+    limit: Annotated[
+        int, Field(ge=1, le=MAX_SUGGESTIONS), WHOLE, _about("how many completions", 5, DEFAULT_SUGGESTIONS)
+    ]
+
+
 class IssueParams(TypedDict, total=False):
     """``GET /api/issues/{start}``."""
 
@@ -154,6 +167,7 @@ SEARCH_PARAMS = TypeAdapter(SearchParams)
 RELATED_TEXT_PARAMS = TypeAdapter(RelatedTextParams)
 RELATED_PARAMS = TypeAdapter(RelatedParams)
 ISSUE_PARAMS = TypeAdapter(IssueParams)
+SUGGEST_PARAMS = TypeAdapter(SuggestParams)
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,6 +240,21 @@ class RelatedRequest:
     article_id: str
     limit: int = DEFAULT_RELATED_LIMIT
     scope: RelatedScope = "past"
+
+
+@dataclass(frozen=True, slots=True)
+class SuggestRequest:
+    """Completions wanted for a text being typed, validated."""
+
+    q: str
+    language: str | None = None
+    limit: int = DEFAULT_SUGGESTIONS
+
+
+def suggest_request(raw: Mapping[str, Any]) -> SuggestRequest:
+    """A validated ``GET /api/suggest``."""
+    params = validate(SUGGEST_PARAMS, raw)
+    return SuggestRequest(params.get("q", ""), params.get("lang"), params.get("limit", DEFAULT_SUGGESTIONS))
 
 
 def search_request(raw: Mapping[str, Any]) -> SearchRequest:

@@ -33,12 +33,15 @@ MIN_COVERAGE = 0.2
 
 @dataclass(frozen=True, slots=True)
 class KeywordMatches:
-    """The keyword side of a query: every article that really matches (filters applied) — its part of
-    the result set — and the scores of those ranked, with their idf-weighted coverage of the query."""
+    """The keyword side of a query: every matching article (filters applied), the scores of those
+    ranked with their idf-weighted coverage of the query, and those that really match — cover
+    ``MIN_COVERAGE`` of it — which are the keyword side's part of the result set. Every match is
+    scored and fused; the rest only leave the result, so the others' order does not change."""
 
     matched: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     scores: dict[int, float] = field(default_factory=dict)
     coverage: dict[int, float] = field(default_factory=dict)
+    real: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
 
 def keyword_matches(
@@ -51,8 +54,8 @@ def keyword_matches(
     *,
     rank_all: bool = False,
 ) -> KeywordMatches:
-    """Every article that really matches (holds at least ``MIN_COVERAGE`` of the query); the BM25F
-    scores of those to rank — all with ``rank_all``, else the best ``RANKED_ARTICLES`` (language boost
+    """Every matching article, and those that really match (hold at least ``MIN_COVERAGE`` of the
+    query); the BM25F scores of those to rank — all with ``rank_all``, else the best ``RANKED_ARTICLES`` (language boost
     included), which hold the best version of every group a page up to ``RANKED_GROUPS`` can show —
     with their coverage. Plain words are scored with numpy (``search/bm25.py``, Whoosh's formulas),
     the rest by Whoosh."""
@@ -69,16 +72,15 @@ def keyword_matches(
             keep = allowed[docnums]
             docnums, values = docnums[keep], values[keep]
     covered = coverage(searcher, scorer, catalog, parsed)[docnums]
-    real = covered >= MIN_COVERAGE
-    docnums, values, covered = docnums[real], values[real], covered[real]
     matched = docnum_article[docnums]
+    real = matched[covered >= MIN_COVERAGE]
     if not rank_all and len(docnums) > RANKED_ARTICLES:
         boosted = np.where(catalog.language[matched] == parsed.language, KEYWORD_LANGUAGE_BOOST, 1.0) * values
         best = np.argpartition(-boosted, RANKED_ARTICLES)[:RANKED_ARTICLES]
         docnums, values, covered = docnums[best], values[best], covered[best]
     articles = docnum_article[docnums].tolist()
     scores = dict(zip(articles, values.tolist(), strict=True))
-    return KeywordMatches(matched, scores, dict(zip(articles, covered.tolist(), strict=True)))
+    return KeywordMatches(matched, scores, dict(zip(articles, covered.tolist(), strict=True)), real)
 
 
 def whoosh_scores(
@@ -106,21 +108,19 @@ def whoosh_scores(
 
 def coverage(searcher: Any, scorer: PostingsScorer, catalog: Catalog, parsed: ParsedQuery) -> npt.NDArray[np.float64]:
     """For every document: the idf-weighted share of the query's words (in the document's language)
-    that it holds, from the terms' postings (one array pass per term). A word counts with its best
-    idf among its alternatives that occur; a word no document holds does not count (it cannot be
-    matched, so it must not lower every match's share)."""
+    that it holds, from the terms' postings (one array pass per term). A word with alternatives (a
+    correction, completions) counts once, with the best idf of those that occur."""
     matched_idf = np.zeros(catalog.docnum_article.shape[0], dtype=np.float64)
     total_idf = np.zeros(len(LANGUAGES), dtype=np.float64)
     for language, words in parsed.words.items():
         text = text_field("text", language)
         for word in words:
-            present = [term for term in word if searcher.doc_frequency(text, term) > 0]
-            if not present:
-                continue
-            idf = max(searcher.idf(text, term) for term in present)
+            present = [term for term in word if len(word) == 1 or searcher.doc_frequency(text, term) > 0]
+            idf = max(searcher.idf(text, term) for term in present or word)
             total_idf[LANGUAGES.index(language)] += idf
             holders = [scorer.term_docnums(searcher, text, term) for term in present]
-            matched_idf[np.unique(np.concatenate(holders)) if len(holders) > 1 else holders[0]] += idf
+            if holders:
+                matched_idf[np.unique(np.concatenate(holders)) if len(holders) > 1 else holders[0]] += idf
     totals = total_idf[catalog.language_code[np.maximum(catalog.docnum_article, 0)]]
     safe = np.where(totals > 0, totals, 1.0)
     return np.where(totals > 0, matched_idf / safe, 1.0)

@@ -72,8 +72,13 @@ def test_search_facet_pages_article_and_related_in_chromium(chromium: str, serve
             page.goto(server + "/")
             shot(page, "01-home")
 
+            # completion as you type: the box's list fills from /api/suggest
+            box = page.get_by_label("Search the archive", exact=True)
+            box.press_sequentially("sanc", delay=50)
+            expect(page.locator("#q-completions option[value=sanctions]")).to_have_count(1)
+
             # a Russian query, typed and submitted: highlighted results
-            page.get_by_label("Search the archive", exact=True).fill("санкции против Беларуси")
+            box.fill("санкции против Беларуси")
             page.keyboard.press("Enter")
             page.wait_for_url("**/?q=*")
             expect(page.locator("ol.hits li.hit").first).to_be_visible()
