@@ -86,7 +86,9 @@ def main() -> None:
     }
     for name, figures in results.items():
         verdict = "ok" if figures["median_s"] <= TARGET_SECONDS else f"over {TARGET_SECONDS} s"
-        print(f"{name:22s} median {figures['median_s']:6.2f} s  max {figures['max_s']:6.2f} s  {verdict}", file=sys.stderr)
+        print(
+            f"{name:22s} median {figures['median_s']:6.2f} s  max {figures['max_s']:6.2f} s  {verdict}", file=sys.stderr
+        )
     print(json.dumps({"index_dir": str(args.index_dir), "target_s": TARGET_SECONDS, "commands": results}))
 
 

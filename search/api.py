@@ -18,6 +18,7 @@ from search.engine import Engine
 from search.errors import InvalidParameter, TextTooLong, Unauthorized, UnsupportedMediaType
 from search.limits import MAX_BODY_BYTES, MAX_RELATED_TEXT_CHARS
 from search.live import LiveEngine, Reloader
+from search.logs import note_search
 from search.requests import (
     ISSUE_PARAMS,
     RELATED_PARAMS,
@@ -87,7 +88,9 @@ def search_request_from(params: QueryParams) -> SearchRequest:
 
 async def search(request: Request) -> JSONResponse:
     wanted = search_request_from(request.query_params)
-    return JSONResponse(await answer(request, lambda engine: engine.search(wanted)))
+    result = await answer(request, lambda engine: engine.search(wanted))
+    note_search(request, result["mode"], result["total"])  # for the request log and the metrics
+    return JSONResponse(result)
 
 
 async def article(request: Request) -> JSONResponse:

@@ -15,6 +15,7 @@ from indexer.archive import LANGUAGES
 from search.api import answer, related_body, search_request_from
 from search.documents import Facets
 from search.limits import MAX_RELATED_TEXT_CHARS
+from search.logs import note_search
 from search.requests import ISSUE_PARAMS, MODES, RelatedRequest, issue_language, query_values, related_text_request
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -134,6 +135,7 @@ async def home(request: Request) -> HTMLResponse:
     if q:
         search_request = search_request_from(params)
         result = await answer(request, lambda engine: engine.search(search_request))
+        note_search(request, result["mode"], result["total"])  # for the request log and the metrics
         page, size, total = result["page"], result["size"], result["total"]
         filters = [(k, v) for k, v in items if k in ("lang", "category", "author", "tag", "since", "until")]
         context.update(
