@@ -62,6 +62,16 @@ def test_metrics_parse_and_count_searches(metrics_settings: Settings, sample_ind
     assert "Ryanair" not in response.text and "qqqxyzzy" not in response.text and "testclient" not in response.text
 
 
+def test_the_openapi_document_lists_metrics_only_when_served(
+    metrics_settings: Settings, sample_index: BuildReport
+) -> None:
+    with TestClient(create_app(metrics_settings)) as client:
+        assert "/metrics" in client.get("/openapi.json").json()["paths"]
+        assert client.post("/metrics").json()["error"]["code"] == "method_not_allowed"  # the one error shape
+    with TestClient(create_app(dataclasses.replace(metrics_settings, metrics=False))) as client:
+        assert "/metrics" not in client.get("/openapi.json").json()["paths"]
+
+
 def test_metrics_do_not_exist_unless_turned_on(sample_settings: Settings, sample_index: BuildReport) -> None:
     with TestClient(create_app(sample_settings)) as client:
         response = client.get("/metrics")
