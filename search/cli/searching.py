@@ -25,14 +25,21 @@ if TYPE_CHECKING:
 LANGUAGES: tuple[str, ...] = get_args(Language)
 
 
-def _open_engine(settings: Settings) -> Engine:
+def _open_engine(settings: Settings, mode: str | None = None) -> Engine:
+    """The live generation's engine; the model is loaded only for a ``mode`` that embeds the query
+    (before the search starts, so that loading it does not eat the search's time budget)."""
     from indexer.generations import live_manifest
-    from indexer.model_record import lazy_embedder
+    from indexer.model_record import LazyEmbedder, lazy_embedder
     from search.engine import Engine
 
     live_manifest(settings.index_dir)  # no index: fail before loading the model
-    # the model loads only to embed a query; no warm-up: one command pays only for what it uses
-    return Engine.open(settings, lazy_embedder(settings, quiet=True), warm=False)
+    embedder = lazy_embedder(settings, quiet=True)
+    embeds = mode in ("semantic", "hybrid")
+    if embeds and isinstance(embedder, LazyEmbedder):
+        embedder.model()
+    # the warm-up (language detector, postings) costs ~0.6 s: worth it only beside the model's ~10 s,
+    # where it keeps the first search's time budget for the search
+    return Engine.open(settings, embedder, warm=embeds)
 
 
 # The parameters are named as search_request's (``--limit`` is ``size``): its errors name the option.
@@ -68,11 +75,11 @@ def query(console: Console, /, q: str | None, from_file: Path | None, mode: str,
         except OSError as exc:
             raise CommandError(f"{from_file}: cannot read: {exc.strerror or exc}") from None
         requests = [request(line) for line in lines if line]  # validate all before loading the model
-        _print_timings(_open_engine(console.settings()), requests, mode, as_json, console)
+        _print_timings(_open_engine(console.settings(), mode), requests, mode, as_json, console)
         return EXIT_OK
 
     req = request(str(q))
-    result = _open_engine(console.settings()).search(req)
+    result = _open_engine(console.settings(), mode).search(req)
     out = console.out
     if as_json:
         print_json(result, out)
