@@ -90,6 +90,7 @@ class BuildReport:
     sources: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     skipped_files: tuple[str, ...] = ()  # files of the source folders not read (not named *.jsonl)
+    cached_passages: int = 0  # new passages whose embedding came from the cache (not embedded again)
 
     @property
     def passages_per_second(self) -> float:
@@ -104,6 +105,7 @@ class BuildReport:
             "not_seen": self.not_seen,
             "skipped": len(self.bad_lines),
             "embedded_passages": self.embedded_passages,
+            "cached_passages": self.cached_passages,
             "seconds": round(self.seconds, 3),
             "generation": self.generation,
             "previous": self.previous,
@@ -148,6 +150,7 @@ class PassageVectors:
     model: dict[str, Any]  # the model record the manifest gets
     embedded: int = 0  # passages the model embedded now (the rest were carried over or cached)
     seconds: float = 0.0  # time spent embedding
+    cached: int = 0  # new passages whose embedding came from the cache
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +161,7 @@ class Written:
     passages: int
     embedded_passages: int = 0
     embedding_seconds: float = 0.0
+    cached_passages: int = 0
 
 
 #: A run's vectors phase: the passages and vectors of the plan's articles, given the plan and a progress.
@@ -273,7 +277,7 @@ def remove_articles(settings: Settings, ids: Sequence[str], *, dry_run: bool = F
         notes += clean_debris(settings.index_dir)
         base = current_generation_id(settings.index_dir)
         if base is None:
-            raise NoIndexError(f"no index in {settings.index_dir}: nothing to remove")
+            raise NoIndexError.looked_in(settings.index_dir, "nothing to remove: run `archive-search reindex`")
         base_dir = generations_dir(settings.index_dir) / base
         live_ids = list(_live_hashes(base_dir))
         unknown = sorted(set(ids) - set(live_ids))
@@ -397,6 +401,7 @@ def _report(
         languages=written.languages,
         passages=written.passages,
         embedded_passages=written.embedded_passages,
+        cached_passages=written.cached_passages,
         bad_lines=run.bad_lines,
         seconds=time.perf_counter() - run.started,
         embedding_seconds=written.embedding_seconds,
@@ -445,6 +450,7 @@ def _write_generation(
         passages=len(vectors.passages),
         embedded_passages=vectors.embedded,
         embedding_seconds=vectors.seconds,
+        cached_passages=vectors.cached,
     )
     manifest = {
         "generation": generation_id,
@@ -468,6 +474,7 @@ def _write_generation(
             "changed": len(plan.changed),
             "removed": len(plan.removed),
             "embedded_passages": written.embedded_passages,
+            "cached_passages": written.cached_passages,
         },
         "files": file_checksums(directory),
         "libraries": library_versions(),
@@ -493,11 +500,12 @@ def _embed(settings: Settings, embedder: Embedder, plan: ChangePlan, progress: P
         embedded = cached.embedded - before
         if vectors.shape != (len(fresh), dimension):
             raise BuildError(f"embedder returned {vectors.shape} for {len(fresh)} passages of dimension {dimension}")
+    from_cache = len(fresh) - embedded
     if plan.base is None:
-        return PassageVectors(tuple(fresh), vectors, model_record(embedder.info), embedded, seconds)
+        return PassageVectors(tuple(fresh), vectors, model_record(embedder.info), embedded, seconds, from_cache)
     kept = _kept(generations_dir(settings.index_dir) / plan.base, plan)
     return PassageVectors(
-        (*kept.passages, *fresh), np.concatenate([kept.vectors, vectors]), kept.model, embedded, seconds
+        (*kept.passages, *fresh), np.concatenate([kept.vectors, vectors]), kept.model, embedded, seconds, from_cache
     )
 
 

@@ -253,7 +253,11 @@ def load_embedder(settings: Settings, *, quiet: bool = False) -> Embedder:
         if not dimension.isdigit() or int(dimension) < 1:
             raise ModelError(f"fake model must be written fake:<dimension>, got {settings.model!r}")
         return FakeEmbedder(int(dimension), settings.query_prefix, settings.passage_prefix)
+    from indexer.model_record import save_record
+
     path, model_id = resolve_model(settings, quiet=quiet)
     if not quiet:
         print(f"Loading embedding model {model_id}...", file=sys.stderr, flush=True)
-    return SentenceTransformerEmbedder(path, model_id, settings)
+    embedder = SentenceTransformerEmbedder(path, model_id, settings)
+    save_record(settings, path, embedder.info)  # later commands know its info without loading it
+    return embedder

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
+from pathlib import Path
 
 #: How messages name the OS errors a user meets when writing the index directory.
 _OS_REASONS = {
@@ -58,6 +59,14 @@ class NoIndexError(GenerationError):
     """No generation has been published yet."""
 
     code = "no_index"
+
+    @classmethod
+    def looked_in(cls, index_dir: Path, what: str = "run `archive-search reindex` first") -> NoIndexError:
+        """No index in ``index_dir``: where it looked (absolute) and how to build one or point elsewhere."""
+        return cls(
+            f"no index in {index_dir.absolute()}: {what} to build one there, or set ARCHIVE_SEARCH_INDEX_DIR "
+            "to the folder that holds your index's CURRENT file"
+        )
 
 
 class IncompatibleIndexError(GenerationError):

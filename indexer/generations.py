@@ -193,7 +193,7 @@ def live_manifest(index_dir: Path) -> dict[str, Any]:
     """The manifest of the live generation (no indexes opened): what ``status`` reports."""
     generation_id = current_generation_id(index_dir)
     if generation_id is None:
-        raise NoIndexError(f"no index in {index_dir}: run `archive-search reindex` first")
+        raise NoIndexError.looked_in(index_dir)
     return read_manifest(generations_dir(index_dir) / generation_id)
 
 
@@ -202,7 +202,7 @@ def open_generation(index_dir: Path, generation_id: str | None = None, model: Mo
     the generation's lease until closed."""
     generation_id = generation_id or current_generation_id(index_dir)
     if generation_id is None:
-        raise NoIndexError(f"no index in {index_dir}: run `archive-search reindex` first")
+        raise NoIndexError.looked_in(index_dir)
     lease = take_lease(index_dir, generation_id)  # before the files: retention may be deleting them
     try:
         return _open_leased(index_dir, generation_id, model, lease)
@@ -351,7 +351,7 @@ def rollback(index_dir: Path) -> tuple[str, str]:
     """Make the newest generation older than the live one live again; returns (was live, now live)."""
     live = current_generation_id(index_dir)
     if live is None:
-        raise NoIndexError(f"no index in {index_dir}: nothing to roll back")
+        raise NoIndexError.looked_in(index_dir, "nothing to roll back: run `archive-search reindex`")
     older = [g for g in generation_ids(index_dir) if g < live]
     problems = []
     for candidate in reversed(older):
@@ -368,7 +368,7 @@ def verify_generation(index_dir: Path, generation_id: str | None = None, model: 
     """Check a generation's files against its manifest (checksums, counts, model); returns the problems."""
     generation_id = generation_id or current_generation_id(index_dir)
     if generation_id is None:
-        raise NoIndexError(f"no index in {index_dir}: run `archive-search reindex` first")
+        raise NoIndexError.looked_in(index_dir)
     path = generations_dir(index_dir) / generation_id
     if not path.is_dir():
         return [f"generation {generation_id} does not exist in {generations_dir(index_dir)}"]

@@ -20,6 +20,8 @@ BUNDLED_MODEL = "bundled:multilingual-e5-small"
 FAKE_MODEL_PREFIX = "fake:"
 #: The phases of a build where ``FAIL_POINT`` can stop it, in the order they happen.
 FAIL_POINTS = ("locked", "read", "keyword", "embedded", "written", "renamed", "published")
+#: The values of ``LOG_LEVEL``, least severe first.
+LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
 def sample_archive_path() -> Path:
@@ -33,6 +35,13 @@ def _default_cache_root() -> Path:
     return Path(user_cache_dir("archive-search"))
 
 
+def _default_index_dir() -> Path:
+    """The per-user data folder's ``index``: the same index whatever folder a command runs in."""
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("archive-search")) / "index"
+
+
 def _setting(default: Any, help: str, **kwargs: Any) -> Any:
     return field(default=default, metadata={"help": help, **kwargs})
 
@@ -42,7 +51,9 @@ class Settings:
     """Every configurable value; ``from_env`` is the only place that reads the environment."""
 
     index_dir: Path = _setting(
-        Path("./index_data"), "Directory holding CURRENT and the index generations.", default_doc="`./index_data`"
+        _default_index_dir(),
+        "Directory holding CURRENT and the index generations (`scripts/run` uses the checkout's `index_data`).",
+        default_doc="`<user data dir>/archive-search/index`",
     )
     archive: Path = _setting(
         sample_archive_path(),
@@ -147,6 +158,24 @@ class Settings:
     analytics_flush_interval: float = _setting(
         5.0, "Seconds between writes of the batched search counts (they are also written when the service stops)."
     )
+    log_level: str = _setting(
+        "info", "Least severe log messages `serve` writes to stderr: `debug`, `info`, `warning` or `error`."
+    )
+    log_format: str = _setting(
+        "text", "How `serve` writes its log on stderr: `text` (one readable line each) or `json` (JSON Lines)."
+    )
+    log_client_addresses: bool = _setting(
+        False,
+        "Put the client's address in the request log (off: no log line holds a reader's address; docs/operations.md).",
+    )
+    log_queries: bool = _setting(
+        False, "Put the query text (`q`) in the request log (off: no log line holds what a reader searched for)."
+    )
+    metrics: bool = _setting(False, "Serve Prometheus metrics at `/metrics` (off: the path does not exist).")
+    metrics_port: int = _setting(
+        0,
+        "With METRICS on, serve `/metrics` on this port of `serve`'s host instead of the service's (0: the same port).",
+    )
     cors_origins: str = _setting(
         "",
         "Comma-separated origins allowed to call the API from browsers (CORS), e.g. `https://example.org`; "
@@ -239,6 +268,14 @@ class Settings:
                 f"{ENV_PREFIX}FAIL_POINT: must be one of {', '.join(FAIL_POINTS)} (optionally with :kill or :enospc), "
                 f"got {self.fail_point!r}"
             )
+        if self.log_level not in LOG_LEVELS:
+            raise SettingsError(
+                f"{ENV_PREFIX}LOG_LEVEL: must be one of {', '.join(LOG_LEVELS)}, got {self.log_level!r}"
+            )
+        if self.log_format not in ("text", "json"):
+            raise SettingsError(f"{ENV_PREFIX}LOG_FORMAT: must be text or json, got {self.log_format!r}")
+        if not 0 <= self.metrics_port <= 65535:
+            raise SettingsError(f"{ENV_PREFIX}METRICS_PORT: must be a TCP port (0–65535), got {self.metrics_port}")
         if not self.model.strip():
             raise SettingsError(f"{ENV_PREFIX}MODEL: must not be empty")
         for name in ("frame_ancestors", "csp_extra_sources"):

@@ -79,6 +79,21 @@ def peak_rss_mib(pid: int) -> float:
     return _status_mib(pid, "VmHWM")
 
 
+def worker_pids(pid: int) -> list[int]:
+    """The worker processes of a ``serve --workers N`` supervisor (its spawned children); ``[pid]`` itself
+    when it has none (one worker: the server is the worker)."""
+    workers = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            ppid = next(line for line in status.read_text().splitlines() if line.startswith("PPid:")).split()[1]
+            cmdline = (status.parent / "cmdline").read_bytes()
+        except (OSError, StopIteration):
+            continue
+        if int(ppid) == pid and b"spawn_main" in cmdline:
+            workers.append(int(status.parent.name))
+    return sorted(workers) or [pid]
+
+
 def percentile(values: Sequence[float], p: float) -> float:
     """The nearest-rank percentile (p in 0–100) of ``values``."""
     ordered = sorted(values)
@@ -87,11 +102,12 @@ def percentile(values: Sequence[float], p: float) -> float:
     return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
 
 
-def start_server(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
-    """``archive-search serve`` on a free 127.0.0.1 port with ``env``, output discarded: (process, base URL)."""
+def start_server(env: dict[str, str], args: Sequence[str] = ()) -> tuple[subprocess.Popen[bytes], str]:
+    """``archive-search serve`` on a free 127.0.0.1 port with ``env`` (and more options of ``serve``, e.g.
+    ``--workers 2``), output discarded: (process, base URL)."""
     port = free_port()
     server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "archive-search"), "serve", "--port", str(port)],
+        [str(Path(sys.executable).parent / "archive-search"), "serve", "--port", str(port), *args],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

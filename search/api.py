@@ -19,6 +19,7 @@ from search.engine import Engine
 from search.errors import InvalidParameter, TextTooLong, Unauthorized, UnsupportedMediaType
 from search.limits import MAX_BODY_BYTES, MAX_RELATED_TEXT_CHARS
 from search.live import LiveEngine, Reloader
+from search.logs import note_search
 from search.requests import (
     ISSUE_PARAMS,
     RELATED_PARAMS,
@@ -92,6 +93,7 @@ async def search(request: Request) -> JSONResponse:
     wanted = search_request_from(request.query_params)
     result = await answer(request, lambda engine: engine.search(wanted))
     analytics.count(request, wanted, result)  # page 1 only; queued, written off the request path
+    note_search(request, result["mode"], result["total"])  # for the request log and the metrics
     return JSONResponse(result)
 
 

@@ -20,11 +20,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from indexer.errors import IndexerError
 from indexer.settings import Settings
-from search import admin, api, openapi, pages
+from search import admin, api, monitoring, openapi, pages
 from search.analytics import Recorder
 from search.errors import SearchError, Unauthorized
 from search.headers import SecurityHeaders
-from search.live import LiveEngine, Reloader, warn_unleased
+from search.live import LiveEngine, Reloader, build_summary, warn_unleased
+from search.logs import RequestLog, logging_config
 from search.pages import STATIC_DIR
 
 log = logging.getLogger("archive_search")
@@ -48,7 +49,7 @@ STATUS_BY_CODE = {
 
 
 #: Paths outside /api/ that answer JSON (errors included).
-JSON_PATHS = ("/health", "/ready", "/openapi.json")
+JSON_PATHS = ("/health", "/ready", "/openapi.json", "/metrics")
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -65,9 +66,19 @@ def create_app(settings: Settings | None = None) -> Starlette:
         check_servable(settings)
         embedder = await run_in_threadpool(load_embedder, settings)
         live.swap(await run_in_threadpool(Engine.open, settings, embedder))  # no local: a reload must free it
-        app.state.reloader = reloader = Reloader(settings, embedder, live)
+        app.state.reloader = reloader = Reloader(settings, embedder, live, metrics)
         with live.use() as engine:
-            log.info("serving generation %s (%d articles)", engine.generation_id, engine.article_count)
+            if metrics is not None:
+                metrics.serving(engine, None, reload=False)
+            log.info(
+                "serving generation %s (%d articles; %s) with model %s from %s; %s",
+                engine.generation_id,
+                engine.article_count,
+                build_summary(engine.generation.manifest),
+                embedder.info.id,
+                settings.index_dir,
+                _recorded(settings),
+            )
             warn_unleased(engine)
         del engine
         watcher = asyncio.create_task(reloader.watch()) if settings.reload_interval > 0 else None
@@ -82,6 +93,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 with contextlib.suppress(asyncio.CancelledError):
                     await watcher
             live.close()
+            if metrics is not None:
+                monitoring.worker_stopped()
 
     routes = [
         Route("/", pages.home),
@@ -101,6 +114,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/api/articles/{article_id}", api.article),
         Route("/api/articles/{article_id}/related", api.related),
     ]
+    metrics = monitoring.ServiceMetrics() if settings.metrics else None
+    if metrics is not None and not settings.metrics_port:  # on METRICS_PORT, `serve` serves them instead
+        routes.append(Route("/metrics", monitoring.endpoint))
     if settings.admin_token:  # without a token the admin endpoints do not exist (404)
         routes.append(Route("/api/admin/reload", api.admin_reload, methods=["POST"]))
         routes.append(Route("/admin/analytics", admin.analytics_page))
@@ -113,7 +129,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Exception: handle_error,
     }
     live = LiveEngine()
-    middleware = [Middleware(SecurityHeaders, settings=settings), Middleware(AnswerUnexpected)]
+    middleware = [
+        Middleware(RequestLog, settings=settings, metrics=metrics),  # outermost: sees every answer's status
+        Middleware(SecurityHeaders, settings=settings),
+        Middleware(AnswerUnexpected),
+    ]
     if settings.cors_origin_list:
         middleware.append(
             Middleware(
@@ -128,21 +148,47 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.router.redirect_slashes = False
     app.state.settings = settings
     app.state.live = live
+    app.state.metrics = metrics
     return app
 
 
-def server_config(settings: Settings, host: str, port: int) -> Any:
-    """The uvicorn configuration ``serve`` runs with, chosen deliberately: no access log; no ``server`` banner; no
-    ``X-Forwarded-*`` trusted from anyone (nothing here uses the client's address or scheme, and
-    nothing records it); graceful stops within seconds. uvicorn has no timeout for incomplete request
-    headers: run it behind a reverse proxy that has one (docs/deployment in the README)."""
+def _recorded(settings: Settings) -> str:
+    """What the request log records, said once at start-up (readers' privacy: docs/operations.md)."""
+    extra = [
+        name for name, on in (("addresses", settings.log_client_addresses), ("queries", settings.log_queries)) if on
+    ]
+    metrics = (
+        "off"
+        if not settings.metrics
+        else (f"on port {settings.metrics_port}" if settings.metrics_port else "at /metrics")
+    )
+    return (
+        f"request log {'with ' + ' and '.join(extra) if extra else 'without addresses or queries'}; metrics {metrics}"
+    )
+
+
+def server_config(settings: Settings, host: str, port: int, workers: int = 1) -> Any:
+    """The uvicorn configuration ``serve`` runs with, chosen deliberately: no access log (the request log,
+    ``search/logs.py``, replaces it); no ``server`` banner; no ``X-Forwarded-*`` trusted from anyone
+    (nothing here uses the client's address or scheme, and nothing records it unless
+    ``LOG_CLIENT_ADDRESSES`` says so); graceful stops within seconds; the service's logging in every
+    worker. With several workers each one builds its app from the environment (``create_app`` as a
+    factory). uvicorn has no timeout for incomplete request headers: run it behind a reverse proxy
+    that has one (docs/operations.md)."""
     import uvicorn
 
+    app: Any = create_app(settings) if workers == 1 else "search.app:create_app"
     return uvicorn.Config(
-        create_app(settings),
+        app,
+        factory=workers > 1,
+        workers=workers,
+        # a worker answers the supervisor's pings from a Python thread: while it loads the model on
+        # busy cores that can take longer than uvicorn's 5 s, and it would be killed as hung
+        timeout_worker_healthcheck=60,
         host=host,
         port=port,
-        log_level="info",
+        log_config=logging_config(settings),
+        log_level=settings.log_level,
         timeout_graceful_shutdown=5,
         server_header=False,
         access_log=False,  # readers' privacy: no line per request (their address next to what they searched)

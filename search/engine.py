@@ -98,12 +98,16 @@ class Engine:
         self.relevance = _relevance(settings, generation.manifest.get("relevance"), embedder.info.id)
 
     @classmethod
-    def open(cls, settings: Settings, embedder: Embedder, generation_id: str | None = None) -> Engine:
-        """Open a generation, the live one by default (refused if it does not match the code or the model)."""
+    def open(
+        cls, settings: Settings, embedder: Embedder, generation_id: str | None = None, *, warm: bool = True
+    ) -> Engine:
+        """Open a generation, the live one by default (refused if it does not match the code or the model);
+        ``warm=False`` skips the warm-up (a one-shot command pays only for what it uses)."""
         generation = open_generation(settings.index_dir, generation_id, embedder.info)
         try:
             engine = cls(generation, embedder, settings)
-            engine.warm_up()
+            if warm:
+                engine.warm_up()
         except BaseException:
             generation.close()  # its files and its lease
             raise

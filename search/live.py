@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from indexer.embedder import Embedder
     from indexer.settings import Settings
     from search.engine import Engine
+    from search.monitoring import ServiceMetrics
 
 log = logging.getLogger("archive_search")
 
@@ -90,10 +91,13 @@ class Reloader:
     """Brings a running service onto the newest published generation (verified first), without a restart,
     and back onto the live generation when the files of the one it serves are gone."""
 
-    def __init__(self, settings: Settings, embedder: Embedder, live: LiveEngine) -> None:
+    def __init__(
+        self, settings: Settings, embedder: Embedder, live: LiveEngine, metrics: ServiceMetrics | None = None
+    ) -> None:
         self.settings = settings
         self.embedder = embedder
         self.live = live
+        self.metrics = metrics
         self._lock = threading.Lock()
         #: The last generation refused, and why (shown by /ready until a later one loads).
         self.refused: dict[str, str] | None = None
@@ -127,16 +131,21 @@ class Reloader:
                 problems = [exc.message]
         if engine is None:
             self.refused = {"generation": target, "reason": problems[0]}
+            if self.metrics is not None:
+                self.metrics.refusal()
             log.error("refused generation %s: %s; still serving %s", target, "; ".join(problems), served)
             raise GenerationError(f"generation {target} refused: {problems[0]}; still serving {served}")
         self.live.swap(engine)
         self.refused = None
+        if self.metrics is not None:
+            self.metrics.serving(engine, served, reload=True)
         log.info(
-            "now serving generation %s (%d articles; was %s; loaded in %.2f s)",
+            "now serving generation %s (%d articles; was %s; loaded in %.2f s); %s",
             target,
             engine.article_count,
             served,
             time.perf_counter() - started,
+            build_summary(engine.generation.manifest),
         )
         warn_unleased(engine)
         return {"generation": target, "previous": served, "reloaded": True}
@@ -240,6 +249,16 @@ def files_gone(generation_id: str, missing: list[str]) -> str:
     """The message of a generation whose files are gone."""
     shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
     return f"the served generation's files are gone: generation {generation_id} is missing {shown}"
+
+
+def build_summary(manifest: dict[str, Any]) -> str:
+    """How a generation was built, from its manifest: the reindex's summary in the service's log."""
+    built = manifest.get("built_from", {})
+    how = f"full build ({built['full_reason']})" if built.get("full_reason") else f"built from {built.get('base')}"
+    return (
+        f"{how}: {built.get('added', 0)} added, {built.get('changed', 0)} changed, {built.get('removed', 0)} removed, "
+        f"{built.get('embedded_passages', 0)} passages embedded, {built.get('cached_passages', 0)} from the cache"
+    )
 
 
 def warn_unleased(engine: Engine) -> None:

@@ -246,9 +246,26 @@ ADMIN_PATHS: dict[str, Any] = {
 }
 
 
-def openapi_document(admin: bool = False) -> dict[str, Any]:
+#: Only with ``METRICS=1`` on the service's port (not with ``METRICS_PORT``).
+METRICS_PATHS: dict[str, Any] = {
+    "/metrics": {
+        "get": {
+            "summary": "Prometheus metrics of every worker (only with METRICS=1; docs/operations.md)",
+            "operationId": "metrics",
+            "responses": {
+                "200": {
+                    "description": "the Prometheus text format",
+                    "content": {"text/plain": {"schema": {"type": "string"}}},
+                }
+            },
+        }
+    }
+}
+
+
+def openapi_document(admin: bool = False, metrics: bool = False) -> dict[str, Any]:
     """The OpenAPI document of every JSON path the app serves (the admin paths only when ``admin``:
-    they exist only when ``ADMIN_TOKEN`` is set)."""
+    they exist only when ``ADMIN_TOKEN`` is set; ``/metrics`` only when ``metrics``)."""
     components: dict[str, Any] = {"schemas": component_schemas()}
     if admin:
         components["securitySchemes"] = {"adminToken": {"type": "http", "scheme": "bearer"}}
@@ -260,16 +277,18 @@ def openapi_document(admin: bool = False) -> dict[str, Any]:
             "description": "Search the newsletter archive (English, Russian, Belarusian). Errors are "
             '{"error": {"code", "message"}}. Examples with real answers: docs/api.md.',
         },
-        "paths": {**PATHS, **(ADMIN_PATHS if admin else {})},
+        "paths": {**PATHS, **(ADMIN_PATHS if admin else {}), **(METRICS_PATHS if metrics else {})},
         "components": components,
     }
 
 
 @functools.cache
-def _served(admin: bool) -> bytes:
+def _served(admin: bool, metrics: bool) -> bytes:
     """The document as served, built once per process (deriving the schemas takes ~10 ms)."""
-    return bytes(JSONResponse(openapi_document(admin)).body)
+    return bytes(JSONResponse(openapi_document(admin, metrics)).body)
 
 
 async def endpoint(request: Request) -> Response:
-    return Response(_served(bool(request.app.state.settings.admin_token)), media_type="application/json")
+    settings = request.app.state.settings
+    metrics = settings.metrics and not settings.metrics_port
+    return Response(_served(bool(settings.admin_token), metrics), media_type="application/json")

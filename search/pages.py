@@ -18,6 +18,7 @@ from search.api import answer, related_body, search_request_from
 from search.documents import Facets
 from search.errors import PageOutOfRange
 from search.limits import MAX_RELATED_TEXT_CHARS
+from search.logs import note_search
 from search.requests import ISSUE_PARAMS, MODES, RelatedRequest, issue_language, query_values, related_text_request
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -147,6 +148,7 @@ async def home(request: Request) -> HTMLResponse:
             return render("search.html", 404, **context, past_end=exc, last_url=last)
         if prev is None or analytics.normalise(prev) != analytics.normalise(q):
             analytics.count(request, search_request, result)
+        note_search(request, result["mode"], result["total"])  # for the request log and the metrics
         page, size, total = result["page"], result["size"], result["total"]
         filters = [(k, v) for k, v in items if k in ("lang", "category", "author", "tag", "since", "until")]
         context.update(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -37,20 +38,22 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def running_server(
-    env: dict[str, str], timeout: float = 120, program: Sequence[str] = ()
+    env: dict[str, str], timeout: float = 120, program: Sequence[str] = (), args: Sequence[str] = ()
 ) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     """A real `archive-search serve` on a free 127.0.0.1 port: (base URL, process); always stopped.
 
-    ``program`` replaces the command that runs the console script (its path is appended to it).
+    ``program`` replaces the command that runs the console script (its path is appended to it);
+    ``args`` are more options of ``serve`` (``--workers 2``).
     """
     port = free_port()
     script = Path(sys.executable).parent / "archive-search"
     process = subprocess.Popen(
-        [*program, str(script), "serve", "--port", str(port)],
+        [*program, str(script), "serve", "--port", str(port), *args],
         env={**os.environ, **env},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        start_new_session=True,  # its own process group: workers are stopped with it
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -66,8 +69,10 @@ def running_server(
             time.sleep(0.3)
         yield base, process
     finally:
-        if process.poll() is None:
-            process.kill()
+        running = process.poll() is None
+        with contextlib.suppress(ProcessLookupError):  # the server and any workers it started (they share stdout)
+            os.killpg(process.pid, signal.SIGKILL)
+        if running:
             process.communicate()
 
 

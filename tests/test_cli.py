@@ -190,7 +190,7 @@ def test_reindex_and_status_json(index_dir: Path, tmp_path: Path) -> None:
     code, out, err = run(["reindex", str(archive)])
     assert code == 0 and f"(previous: {report['generation']})" in out and "Articles:  3" in out
     assert "1 changed, 2 unchanged" in out and f"incremental from {report['generation']}" in out
-    assert "(1 embedded now)" in out and "passages/s" in out
+    assert "(1 embedded now, 0 from the embedding cache)" in out and "passages/s" in out
 
 
 def test_console_script_runs_as_a_process() -> None:

@@ -13,9 +13,13 @@ from indexer.settings import BUNDLED_MODEL, Settings, sample_archive_path, setti
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 
-def test_defaults() -> None:
+def test_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     settings = Settings.from_env({})
-    assert settings.index_dir == Path("./index_data")
+    # the default index is the per-user data folder's: the same from any folder a command runs in
+    assert settings.index_dir.is_absolute() and settings.index_dir.parts[-2:] == ("archive-search", "index")
+    monkeypatch.chdir(tmp_path)
+    assert Settings.from_env({}).index_dir == settings.index_dir
+    assert not settings.log_client_addresses and not settings.log_queries and not settings.metrics  # private
     assert settings.archive == sample_archive_path()
     assert settings.model == BUNDLED_MODEL
     assert settings.max_body_chars == 200_000
@@ -57,6 +61,10 @@ def test_environment_overrides() -> None:
         ({"ARCHIVE_SEARCH_QUERY_TIME_BUDGET": "0"}, "ARCHIVE_SEARCH_QUERY_TIME_BUDGET: must be positive"),
         ({"ARCHIVE_SEARCH_FRAME_ANCESTORS": ""}, "ARCHIVE_SEARCH_FRAME_ANCESTORS: must not be empty"),
         ({"ARCHIVE_SEARCH_CSP_EXTRA_SOURCES": "a; script-src *"}, "ARCHIVE_SEARCH_CSP_EXTRA_SOURCES: must be sources"),
+        ({"ARCHIVE_SEARCH_LOG_LEVEL": "loud"}, "ARCHIVE_SEARCH_LOG_LEVEL: must be one of debug, info, warning, error"),
+        ({"ARCHIVE_SEARCH_LOG_FORMAT": "xml"}, "ARCHIVE_SEARCH_LOG_FORMAT: must be text or json"),
+        ({"ARCHIVE_SEARCH_LOG_QUERIES": "maybe"}, "ARCHIVE_SEARCH_LOG_QUERIES: expected true or false"),
+        ({"ARCHIVE_SEARCH_METRICS_PORT": "70000"}, "ARCHIVE_SEARCH_METRICS_PORT: must be a TCP port"),
     ],
 )
 def test_invalid_values_name_the_setting(env: dict[str, str], message: str) -> None:

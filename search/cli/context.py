@@ -36,6 +36,10 @@ class CommandError(Exception):
     code = "command_error"
 
 
+class StdoutClosed(Exception):
+    """The reader of stdout went away (``archive-search status | head -1``): not an error, the end."""
+
+
 class ParameterError(click.BadParameter):
     """A request parameter's error as the option it came from, keeping the request error's code."""
 
@@ -83,6 +87,8 @@ class Command(click.Command):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except BrokenPipeError:  # before click, which would make it exit 1
+            raise StdoutClosed from None
         except InvalidParameter as exc:
             param = next((p for p in self.params if p.name == exc.name), None)
             if param is None:
@@ -126,8 +132,8 @@ def invoke(group: click.Group, argv: Sequence[str] | None, out: TextIO, err: Tex
         return fail(EXIT_ERROR, exc.code, str(getattr(exc, "message", exc)))
     except click.ClickException as exc:
         return fail(exc.exit_code, "command_error", exc.format_message())
-    except BrokenPipeError:  # stdout closed by its reader: nothing more can be said there
-        raise
+    except StdoutClosed:  # stdout closed by its reader: nothing more can be said there, and nothing went wrong
+        return EXIT_OK
     except OSError as exc:  # a file the command needed and the system refused (disk full, read-only…)
         where = f"{exc.filename}: " if exc.filename else ""
         return fail(EXIT_ERROR, "os_error", f"{where}{os_error_reason(exc)}")

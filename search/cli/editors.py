@@ -33,7 +33,7 @@ def reindex(
     SOURCE: .jsonl files or directories of them (default: ARCHIVE_SEARCH_ARCHIVE).
     """
     from indexer.build import build_generation, terminal_progress
-    from indexer.embedder import load_embedder
+    from indexer.model_record import lazy_embedder
     from indexer.vector_index import limit_faiss_threads
 
     settings = console.settings()
@@ -43,9 +43,10 @@ def reindex(
         raise ArchiveError(f"{missing[0]}: no such file or directory")
 
     def load() -> Embedder:  # called once the lock is held and the sources are read
-        embedder = load_embedder(settings, quiet=as_json)  # torch limited to TORCH_THREADS (2 by default)
-        limit_faiss_threads(1)  # after torch, whose thread setting is OpenMP's too
-        return embedder
+        # the model itself loads only when there is text to split or embed (not for a dry run);
+        # torch is limited to TORCH_THREADS (2 by default), faiss to 1 after it (its setting is OpenMP's too)
+        limit_faiss_threads(1)
+        return lazy_embedder(settings, quiet=as_json, then=lambda: limit_faiss_threads(1))
 
     report = build_generation(
         settings,
@@ -106,7 +107,11 @@ def _print_report(report: BuildReport, as_json: bool, console: Console) -> None:
     if report.skipped_files:
         print(f"Not read:  {len(report.skipped_files)} file(s) of the source folders not named *.jsonl", file=out)
     if not report.dry_run:
-        print(f"Passages:  {report.passages} ({report.embedded_passages} embedded now)", file=out)
+        print(
+            f"Passages:  {report.passages} ({report.embedded_passages} embedded now, "
+            f"{report.cached_passages} from the embedding cache)",
+            file=out,
+        )
         speed = f", {report.passages_per_second:.1f} passages/s" if report.embedded_passages else ""
         print(f"Time:      {report.seconds:.1f} s (embedding {report.embedding_seconds:.1f} s{speed})", file=out)
     for note in report.notes:
@@ -140,12 +145,12 @@ def rollback(console: Console, /, as_json: bool) -> int:
 def verify(console: Console, /, generation: str | None, as_json: bool) -> int:
     """Check a generation's files against its manifest (checksums, counts) and the configured model;
     exit 1 on any mismatch. GENERATION: default the live one."""
-    from indexer.embedder import load_embedder
     from indexer.generations import current_generation_id, generations_dir, read_manifest, verify_generation
+    from indexer.model_record import lazy_embedder
 
     settings, out = console.settings(), console.out
     generation = generation or current_generation_id(settings.index_dir)
-    embedder = load_embedder(settings, quiet=True)
+    embedder = lazy_embedder(settings, quiet=True)  # its info is enough: never loaded
     problems = verify_generation(settings.index_dir, generation, embedder.info)
     counts: dict[str, Any] = {}
     if not problems and generation:

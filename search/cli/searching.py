@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, get_args
 
@@ -21,13 +25,21 @@ if TYPE_CHECKING:
 LANGUAGES: tuple[str, ...] = get_args(Language)
 
 
-def _open_engine(settings: Settings) -> Engine:
-    from indexer.embedder import load_embedder
+def _open_engine(settings: Settings, mode: str | None = None) -> Engine:
+    """The live generation's engine; the model is loaded only for a ``mode`` that embeds the query
+    (before the search starts, so that loading it does not eat the search's time budget)."""
     from indexer.generations import live_manifest
+    from indexer.model_record import LazyEmbedder, lazy_embedder
     from search.engine import Engine
 
     live_manifest(settings.index_dir)  # no index: fail before loading the model
-    return Engine.open(settings, load_embedder(settings, quiet=True))
+    embedder = lazy_embedder(settings, quiet=True)
+    embeds = mode in ("semantic", "hybrid")
+    if embeds and isinstance(embedder, LazyEmbedder):
+        embedder.model()
+    # the warm-up (language detector, postings) costs ~0.6 s: worth it only beside the model's ~10 s,
+    # where it keeps the first search's time budget for the search
+    return Engine.open(settings, embedder, warm=embeds)
 
 
 # The parameters are named as search_request's (``--limit`` is ``size``): its errors name the option.
@@ -63,11 +75,11 @@ def query(console: Console, /, q: str | None, from_file: Path | None, mode: str,
         except OSError as exc:
             raise CommandError(f"{from_file}: cannot read: {exc.strerror or exc}") from None
         requests = [request(line) for line in lines if line]  # validate all before loading the model
-        _print_timings(_open_engine(console.settings()), requests, mode, as_json, console)
+        _print_timings(_open_engine(console.settings(), mode), requests, mode, as_json, console)
         return EXIT_OK
 
     req = request(str(q))
-    result = _open_engine(console.settings()).search(req)
+    result = _open_engine(console.settings(), mode).search(req)
     out = console.out
     if as_json:
         print_json(result, out)
@@ -167,8 +179,14 @@ def related(console: Console, /, article_id: str, limit: int, scope: str, as_jso
 @command("serve", "serve the search API and pages over HTTP")
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000)
-def serve(console: Console, /, host: str, port: int) -> int:
-    """Serve the search API and pages over HTTP (uvicorn, in-process; stops gracefully on SIGTERM or Ctrl-C)."""
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    help="worker processes (each loads the model and opens the index once; hot reload in every one)",
+)
+def serve(console: Console, /, host: str, port: int, workers: int) -> int:
+    """Serve the search API and pages over HTTP (uvicorn; stops gracefully on SIGTERM or Ctrl-C)."""
     import uvicorn
 
     from indexer.generations import live_manifest
@@ -177,10 +195,43 @@ def serve(console: Console, /, host: str, port: int) -> int:
     settings = console.settings()
     live_manifest(settings.index_dir)  # clear errors instead of a failed lifespan
     check_servable(settings)
-    config = server_config(settings, host, port)
-    server = uvicorn.Server(config)
-    server.run()  # handles SIGINT/SIGTERM: stops accepting, finishes requests, runs the lifespan's close
-    return EXIT_OK if server.started else EXIT_ERROR
+    with _shared_metrics(settings, workers):
+        config = server_config(settings, host, port, workers)
+        if settings.metrics and settings.metrics_port:
+            _serve_metrics(settings, host, config)
+        if workers == 1:
+            server = uvicorn.Server(config)
+            server.run()  # handles SIGINT/SIGTERM: stops accepting, finishes requests, runs the lifespan's close
+            return EXIT_OK if server.started else EXIT_ERROR
+        from uvicorn.supervisors import Multiprocess
+
+        Multiprocess(config, sockets=[config.bind_socket()]).run()  # a worker that dies is started again
+        return EXIT_OK
+
+
+@contextlib.contextmanager
+def _shared_metrics(settings: Settings, workers: int) -> Iterator[None]:
+    """With metrics and several workers: a temporary folder where every worker keeps its values
+    (prometheus-client's multiprocess mode, set before the workers start), removed at the end."""
+    from search.monitoring import MULTIPROC_ENV
+
+    if not settings.metrics or workers == 1:
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="archive-search-metrics-") as folder:
+        os.environ[MULTIPROC_ENV] = folder
+        try:
+            yield
+        finally:
+            os.environ.pop(MULTIPROC_ENV, None)
+
+
+def _serve_metrics(settings: Settings, host: str, config: Any) -> None:
+    """``/metrics`` on ``METRICS_PORT``: every worker's values, or the one app's."""
+    from search.monitoring import exposition_registry, multiprocess, start_metrics_server
+
+    own = None if multiprocess() else config.app.state.metrics.registry
+    start_metrics_server(settings.metrics_port, host, exposition_registry(own))
 
 
 #: The searchers' commands.
