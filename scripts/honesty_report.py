@@ -30,8 +30,7 @@ from typing import Any
 
 from indexer.archive import Article
 from indexer.embedder import load_embedder
-from indexer.settings import sample_archive_path
-from indexer.settings import Settings
+from indexer.settings import Settings, sample_archive_path
 from search.engine import Engine
 from search.evaluation.runs import throwaway_engine
 from search.evaluation.translations import read_translation_archive

@@ -259,7 +259,9 @@ class Engine:
             if found:
                 alternatives[text[start:end]] = [(word, COMPLETION_WEIGHT) for word in found]
         fixes, complete = (
-            corrections(text, lexicon, language, deadline, keep_last=bool(alternatives)) if request.syntax else ([], True)
+            corrections(text, lexicon, language, deadline, keep_last=bool(alternatives))
+            if request.syntax
+            else ([], True)
         )
         if forgiving:
             for fix in fixes:

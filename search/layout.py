@@ -78,6 +78,12 @@ def meant_layout(text: str, known: Callable[[str], bool]) -> LayoutGuess | None:
     typed = known_share(text, known)
     if typed >= MIN_KNOWN_SHARE:
         return None
+    # a re-typed text with more words than typed is keys that are punctuation on the other layout
+    # (х ж э б ю are [ ; ' , .): random letters, not a word typed on the wrong layout
+    count = len(query_words(text))
+    options = [option for option in options if len(query_words(option.text)) == count]
+    if not options:
+        return None
     scored = [(known_share(option.text, known), option) for option in options]
     best_share, best = max(scored, key=lambda so: so[0])
     if best_share >= MIN_KNOWN_SHARE and best_share > typed:

@@ -25,6 +25,7 @@ from search.fusion import FUSION_METHODS
 from search.limits import (
     DEFAULT_PAGE_SIZE,
     DEFAULT_RELATED_LIMIT,
+    DEFAULT_SUGGESTIONS,
     MAX_PAGE,
     MAX_PAGE_SIZE,
     MAX_QUERY_CHARS,
@@ -32,7 +33,6 @@ from search.limits import (
     MAX_RELATED_TEXT_CHARS,
     MAX_SUGGEST_CHARS,
     MAX_SUGGESTIONS,
-    DEFAULT_SUGGESTIONS,
 )
 
 RelatedScope = Literal["past", "all"]

@@ -28,7 +28,7 @@ RANKED_ARTICLES = 3000
 RANKED_GROUPS = 1000
 #: A keyword match is a result only when it holds at least this idf-weighted share of the query's
 #: words: an article sharing one common word with a long query is not a match (docs/search.md).
-MIN_COVERAGE = 0.2
+MIN_COVERAGE = 0.1
 
 
 @dataclass(frozen=True, slots=True)

@@ -186,7 +186,19 @@ def corrections(
         if text[start:end][:1].isupper():
             replacement = replacement[:1].upper() + replacement[1:]
         found.append(Correction(start, end, replacement))
+    if found and not _mostly_known(words, found, lexicon):
+        return [], complete  # random letters with a chance neighbour: correcting them would invent a query
     return found, complete
+
+
+def _mostly_known(words: list[tuple[int, int, str]], found: list[Correction], lexicon: Lexicon) -> bool:
+    """Whether, with ``found`` applied, more than half of the words that could be corrected are known."""
+    fixed = {c.start for c in found} | {start for c in found for start, _e, _w in words if c.start < start < c.end}
+    candidates = [(s, w) for s, _e, w in words if len(w) >= MIN_WORD_CHARS and not any(ch.isdigit() for ch in w)]
+    if not candidates:
+        return True
+    known = sum(1 for s, w in candidates if s in fixed or lexicon.matches(w))
+    return known * 2 > len(candidates)
 
 
 def corrected(text: str, found: list[Correction]) -> str | None:

@@ -111,8 +111,12 @@ def suggestions(
     head = text[: positions[-1][0]]
     capital = text[positions[-1][0] : positions[-1][1]][:1].isupper()
     terms = [
-        Suggestion(text=f"{head}{word[:1].upper() + word[1:] if capital else word}", kind="term",
-                   language=_language(word, preferred), id=None)  # fmt: skip
+        Suggestion(
+            text=f"{head}{word[:1].upper() + word[1:] if capital else word}",
+            kind="term",
+            language=_language(word, preferred),
+            id=None,
+        )
         for word in vocabulary.completions(prefix, limit, preferred)
     ]
     found_names = [

@@ -17,12 +17,14 @@ import httpx
 import numpy as np
 import numpy.typing as npt
 import pytest
+from starlette.testclient import TestClient
 
 from indexer import embedder as embedder_module
 from indexer.build import BuildReport, build_generation
 from indexer.embedder import Embedder, load_embedder
 from indexer.generations import Generation, open_generation
 from indexer.settings import Settings
+from search.app import create_app
 from search.engine import Engine
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -139,3 +141,10 @@ def engine(sample_settings: Settings, sample_index: BuildReport, embedder: Embed
     engine = Engine.open(sample_settings, embedder)
     yield engine
     engine.close()
+
+
+@pytest.fixture(scope="module")
+def client(sample_settings: Settings, sample_index: BuildReport) -> Iterator[TestClient]:
+    """The app on the sample index, in-process (its lifespan run); a module may define its own."""
+    with TestClient(create_app(sample_settings), raise_server_exceptions=False) as client:
+        yield client

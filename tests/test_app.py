@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,12 +13,6 @@ from indexer.settings import Settings
 from search.app import create_app
 
 RYANAIR_EN = "2021-05-26-ryanair-diversion-en"
-
-
-@pytest.fixture(scope="module")
-def client(sample_settings: Settings, sample_index: BuildReport) -> Iterator[TestClient]:
-    with TestClient(create_app(sample_settings), raise_server_exceptions=False) as client:
-        yield client
 
 
 def error_of(response: Any, status: int, code: str) -> str:

@@ -13,19 +13,12 @@ from openapi_spec_validator import validate
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from indexer.build import BuildReport
 from indexer.settings import Settings
 from search import documents
 from search.app import JSON_PATHS, create_app
 from search.limits import MAX_PAGE_SIZE, MAX_QUERY_CHARS, MAX_RELATED_TEXT_CHARS
 from search.openapi import DOCUMENTS, openapi_document
 from search.requests import SearchParams
-
-
-@pytest.fixture(scope="module")
-def client(sample_settings: Settings, sample_index: BuildReport) -> Iterator[TestClient]:
-    with TestClient(create_app(sample_settings), raise_server_exceptions=False) as client:
-        yield client
 
 
 @pytest.fixture(scope="module")

@@ -3,25 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from html import unescape
 from urllib.parse import unquote
 
 import pytest
 from starlette.testclient import TestClient
 
-from indexer.build import BuildReport
-from indexer.settings import Settings
-from search.app import create_app
-
 RYANAIR_RU = "2021-05-26-ryanair-diversion-ru"
 SCRIPT = "<script>alert(1)</script>"
-
-
-@pytest.fixture(scope="module")
-def client(sample_settings: Settings, sample_index: BuildReport) -> Iterator[TestClient]:
-    with TestClient(create_app(sample_settings), raise_server_exceptions=False) as client:
-        yield client
 
 
 def links(html: str) -> list[str]:

@@ -155,3 +155,39 @@ def test_distance_two_and_the_deadline(engine: Engine) -> None:
         lexicon.lookups = []
         assert suggest("goverment", lexicon, "en", deadline=0.0) == (None, False)  # past it: nothing looked up
         assert lexicon.lookups == []
+
+
+class TieLexicon(Lexicon):
+    """Two candidates one edit away, equally frequent: only their shared beginning tells them apart."""
+
+    def _within(self, word: str, distance: int) -> list[str]:
+        return ["stanctions", "sanctionz"] if distance == 1 else []
+
+    def frequency(self, word: str, language: str | None = None) -> int:
+        return 3
+
+
+def test_of_equal_candidates_the_longer_shared_beginning_wins(engine: Engine) -> None:
+    with engine.searcher() as searcher:
+        lexicon = TieLexicon(searcher.reader(), engine.catalog.docnum_language, {})
+        assert lexicon.correction("sanctionx", "en") == "sanctionz"  # shares 8 letters; stanctions 1
+
+
+def test_the_cli_prints_the_correction_like_the_page(engine: Engine) -> None:
+    from search.cli.searching import search_notes
+
+    notes = search_notes(search(engine, "sanctoins"))
+    assert notes == ["Showing results for “sanctions” — search instead for “sanctoins” with --as-typed"]
+    assert search_notes(search(engine, "sanctoins", as_typed="1")) == ["Did you mean: sanctions"]
+    assert "wrong keyboard layout" in search_notes(search(engine, "cfyrwbb"))[0]
+
+
+def test_random_letters_are_not_corrected_into_a_query(engine: Engine) -> None:
+    # one chance neighbour among made-up words does not make a query of them
+    assert search(engine, "нпыоцўдвая самрхх тгсеюьтю")["corrected_to"] is None
+    assert search(engine, "Лукашенко санкцйи")["corrected_to"] == "Лукашенко санкции"
+
+
+def test_keys_that_are_punctuation_on_the_other_layout_are_not_retyped(engine: Engine) -> None:
+    # "элжукхрщэжчь" on the Latin layout is "'kjer[ho';xm": pieces of letters, not words
+    assert search(engine, "элжукхрщэжчь")["interpreted_as"] is None

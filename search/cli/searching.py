@@ -14,7 +14,7 @@ import click
 
 from indexer.settings import Settings
 from search.cli.context import EXIT_ERROR, EXIT_OK, CommandError, Console, command, json_option, print_json
-from search.documents import Language
+from search.documents import Language, SearchResponse
 from search.limits import DEFAULT_PAGE_SIZE, DEFAULT_RELATED_LIMIT, MAX_PAGE_SIZE, MAX_RELATED_LIMIT
 from search.requests import MODES, RELATED_SCOPES
 
@@ -58,6 +58,12 @@ def _open_engine(settings: Settings, mode: str | None = None) -> Engine:
 @click.option("--until", metavar="YYYY-MM-DD", help="published on or before")
 @click.option("--limit", "size", type=click.IntRange(1, MAX_PAGE_SIZE), default=DEFAULT_PAGE_SIZE, help="hits per page")
 @click.option("--page", type=click.IntRange(min=1), default=1)
+@click.option(
+    "--as-typed",
+    is_flag=True,
+    default=False,
+    help="search the text as typed: no keyboard-layout re-typing, no corrections",
+)
 @json_option
 def query(console: Console, /, q: str | None, from_file: Path | None, mode: str, as_json: bool, **params: Any) -> int:
     """Search the live generation for TEXT, or for every line of --from-file FILE in one process."""
@@ -89,6 +95,10 @@ def query(console: Console, /, q: str | None, from_file: Path | None, mode: str,
         f"{result['generation']}), page {result['page']}",
         file=out,
     )
+    for note in search_notes(result):
+        print(note, file=out)
+    if not result["hits"]:
+        print("Nothing found: check the spelling, use fewer or more general words, or fewer filters.", file=out)
     for number, hit in enumerate(result["hits"], start=(req.page - 1) * req.size + 1):
         others = ", ".join(t["language"] for t in hit["translations"])
         print(
@@ -100,6 +110,23 @@ def query(console: Console, /, q: str | None, from_file: Path | None, mode: str,
         if others:
             print(f"     also in: {others}", file=out)
     return EXIT_OK
+
+
+def search_notes(result: SearchResponse) -> list[str]:
+    """What the page says above the hits, as lines: the re-typed layout, the correction searched,
+    the suggestion offered, an answer cut short."""
+    notes = []
+    if result["interpreted_as"]:
+        notes.append(f"Showing results for “{result['interpreted_as']}”: “{result['query']}” looks typed in the "
+                     "wrong keyboard layout (--as-typed searches it as typed)")  # fmt: skip
+    if result["corrected_to"]:
+        notes.append(f"Showing results for “{result['corrected_to']}” — search instead for “{result['query']}” "
+                     "with --as-typed")  # fmt: skip
+    if result["suggestion"]:
+        notes.append(f"Did you mean: {result['suggestion']}")
+    if result["partial"]:
+        notes.append("(this search took longer than usual: some corrections or highlights were skipped)")
+    return notes
 
 
 def _print_timings(engine: Engine, requests: list[SearchRequest], mode: str, as_json: bool, console: Console) -> None:
