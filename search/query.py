@@ -96,7 +96,8 @@ def _alternative_terms(alternatives: Alternatives, language: str) -> tuple[dict[
                 if term not in own:
                     weights[term] = max(weight, weights.get(term, 0.0))
                     terms.add(term)
-        words.append(frozenset(terms))
+        if terms:  # a stop word with no alternative in this language is no word of the query here
+            words.append(frozenset(terms))
     return weights, words
 
 

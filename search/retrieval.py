@@ -115,6 +115,8 @@ def coverage(searcher: Any, scorer: PostingsScorer, catalog: Catalog, parsed: Pa
     for language, words in parsed.words.items():
         text = text_field("text", language)
         for word in words:
+            if not word:
+                continue
             present = [term for term in word if len(word) == 1 or searcher.doc_frequency(text, term) > 0]
             idf = max(searcher.idf(text, term) for term in present or word)
             total_idf[LANGUAGES.index(language)] += idf

@@ -148,3 +148,9 @@ def test_nothing_found_and_past_the_end_pages(client: TestClient) -> None:
     api = client.get("/api/search", params={"q": "sanctions", "page": "50"})
     assert api.status_code == 404 and api.json()["error"]["code"] == "page_out_of_range"
     assert "past the last page" in api.json()["error"]["message"]
+
+
+def test_a_typo_next_to_stop_words_answers(engine: Engine) -> None:
+    # found by scripts/bench_memory: a corrected word whose language drops it as a stop word
+    for mode in ("keyword", "hybrid"):
+        assert search(engine, "Кейні Уэст: Рэпер мяняе сваё", mode)["total"] >= 0
