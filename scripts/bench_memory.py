@@ -59,7 +59,12 @@ def child(index_dir: Path, count: int, out: Path) -> None:
     from search.engine import Engine
     from search.requests import search_request
 
+    try:  # what the service's lifespan does with the heap, in the trees that have it
+        from search.memory import limit_arenas, release_freed
+    except ImportError:
+        limit_arenas = release_freed = lambda: None
     stages["imports"] = _status()
+    limit_arenas()
     go_offline()
     import sentence_transformers  # noqa: F401
 
@@ -72,6 +77,7 @@ def child(index_dir: Path, count: int, out: Path) -> None:
     engine = Engine(generation, embedder, settings)
     stages["catalog"] = _status()
     engine.warm_up()
+    release_freed()
     stages["warm_up"] = _status()
     archives = [DATA / "reuters.jsonl"] if "reuters" in str(index_dir) else [DATA / "bbc.jsonl"]
     texts = queries(archives, count // 2)
@@ -119,7 +125,9 @@ def main() -> None:
     parser.add_argument("--index-dir", type=Path, required=True, help="an index (INDEX_DIR) to open, never written")
     parser.add_argument("--tree", type=Path, action="append", help="code to measure (repeatable); default: this one")
     parser.add_argument("--runs", type=int, default=1, help="rounds; trees alternate, in both orders")
-    parser.add_argument("--queries", type=int, default=300, help="requests after the warm-up (half keyword, half hybrid)")
+    parser.add_argument(
+        "--queries", type=int, default=300, help="requests after the warm-up (half keyword, half hybrid)"
+    )
     parser.add_argument("--json", action="store_true", help="print only the JSON document")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
@@ -142,9 +150,7 @@ def main() -> None:
     report: dict[str, Any] = {"index_dir": str(args.index_dir), "queries": args.queries, "runs": args.runs, "trees": {}}
     for tree in trees:
         runs = results[tree]
-        differing = sum(
-            run["answers"] != reference["answers"] for run in runs
-        )  # whole answer sets; a count of runs
+        differing = sum(run["answers"] != reference["answers"] for run in runs)  # whole answer sets; a count of runs
         worst_cosine = min(
             _cosine(a, b) for run in runs for a, b in zip(run["probes"], reference["probes"], strict=True)
         )
@@ -158,14 +164,14 @@ def main() -> None:
         first = report["trees"][str(trees[0])]
         print(f"{'stage':24}" + "".join(f"{Path(t).name[:14]:>16}" for t in report["trees"]) + "   ratio (last/first)")
         for stage in [*STAGES, "peak"]:
-            values = [
-                doc["peak_mib"] if stage == "peak" else doc["rss_mib"][stage] for doc in report["trees"].values()
-            ]
+            values = [doc["peak_mib"] if stage == "peak" else doc["rss_mib"][stage] for doc in report["trees"].values()]
             base = first["peak_mib"] if stage == "peak" else first["rss_mib"][stage]
             print(f"{stage:24}" + "".join(f"{v:16.1f}" for v in values) + f"   {values[-1] / base:.3f}")
         for tree, doc in report["trees"].items():
-            print(f"{tree}: runs with other answers {doc['runs_with_other_answers']}, "
-                  f"min probe cosine {doc['min_probe_cosine']}")
+            print(
+                f"{tree}: runs with other answers {doc['runs_with_other_answers']}, "
+                f"min probe cosine {doc['min_probe_cosine']}"
+            )
     print(json.dumps(report))
 
 
