@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import struct
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -18,6 +20,9 @@ from indexer.settings import BUNDLED_MODEL, FAKE_MODEL_PREFIX, Settings
 
 if TYPE_CHECKING:
     import numpy.typing as npt
+
+#: Bytes of the weights file hashed at a time (the checksum never holds a whole tensor).
+_CHECKSUM_CHUNK = 8 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,14 +99,19 @@ class SentenceTransformerEmbedder:
 
         torch.set_num_threads(settings.torch_threads)
         _quiet_transformers()
-        from sentence_transformers import SentenceTransformer
-
-        try:
-            self._model = SentenceTransformer(path_or_name, device="cpu")
-        except Exception as exc:  # noqa: BLE001 - any load failure is the same user-facing problem
-            raise ModelError(
-                f"cannot load embedding model {path_or_name!r} offline: {type(exc).__name__}: {exc}"
-            ) from None
+        precision = resolve_precision(settings.embed_precision)
+        checksum = None
+        if precision == "bfloat16":
+            # Loaded as bfloat16 straight away (the same round-to-nearest cast as .to() after a float32 load),
+            # the float32 weights' checksum read from the file: no float32 copy of the model is ever in memory
+            # (it and the cast were the service's memory peak, ~480 MiB above its steady state).
+            self._model = _load(path_or_name, {"dtype": torch.bfloat16})
+            checksum = _file_checksum(Path(path_or_name), sorted(self._model.state_dict()))
+        if checksum is None:  # float32, or weights the file's digest cannot stand for: the float32 model
+            self._model = _load(path_or_name, {})
+            checksum = _weights_checksum(self._model)
+            if precision == "bfloat16":  # after the checksum, which identifies the float32 weights
+                self._model.to(torch.bfloat16)
         self._model.eval()
         dimension = self._model.get_embedding_dimension()
         if not dimension:
@@ -110,15 +120,11 @@ class SentenceTransformerEmbedder:
         self._info = ModelInfo(
             id=model_id,
             dimension=int(dimension),
-            checksum=_weights_checksum(self._model),
+            checksum=checksum,
             query_prefix=settings.query_prefix,
             passage_prefix=settings.passage_prefix,
-            precision=resolve_precision(settings.embed_precision),
+            precision=precision,
         )
-        if self._info.precision == "bfloat16":  # after the checksum, which identifies the float32 weights
-            import torch
-
-            self._model.to(torch.bfloat16)
 
     @property
     def info(self) -> ModelInfo:
@@ -230,7 +236,52 @@ def _weights_checksum(model: Any) -> str:
     digest = hashlib.sha256()
     for name, tensor in sorted(model.state_dict().items()):
         digest.update(name.encode())
-        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+        # the array itself, not .tobytes(): a copy of the 384 MB word embeddings was the serving peak
+        digest.update(tensor.detach().cpu().contiguous().numpy())
+    return digest.hexdigest()[:16]
+
+
+def _load(path_or_name: str, model_kwargs: dict[str, Any]) -> Any:
+    """A sentence-transformers model on the CPU (``model_kwargs`` go to transformers' ``from_pretrained``)."""
+    from sentence_transformers import SentenceTransformer
+
+    try:
+        return SentenceTransformer(path_or_name, device="cpu", model_kwargs=model_kwargs or None)
+    except Exception as exc:  # noqa: BLE001 - any load failure is the same user-facing problem
+        raise ModelError(f"cannot load embedding model {path_or_name!r} offline: {type(exc).__name__}: {exc}") from None
+
+
+def _file_checksum(model_dir: Path, names: list[str]) -> str | None:
+    """``_weights_checksum`` of the float32 model, from its ``model.safetensors`` read a few MB at a time;
+    None unless the file's tensors are float32 and are exactly the model's parameters ``names`` (sorted)
+    under one module prefix."""
+    path = model_dir / "model.safetensors"
+    if not path.is_file() or not names:
+        return None
+    with path.open("rb") as file:
+        (header_len,) = struct.unpack("<Q", file.read(8))
+        header = json.loads(file.read(header_len))
+        header.pop("__metadata__", None)
+        if any(entry["dtype"] != "F32" for entry in header.values()):
+            return None
+        suffixes = [key for key in header if names[0].endswith("." + key) or names[0] == key]
+        if not suffixes:
+            return None
+        prefix = names[0][: len(names[0]) - len(max(suffixes, key=len))]
+        if sorted(prefix + key for key in header) != names:
+            return None
+        digest = hashlib.sha256()
+        chunk = bytearray(_CHECKSUM_CHUNK)
+        for name in names:
+            start, end = header[name[len(prefix) :]]["data_offsets"]
+            digest.update(name.encode())
+            file.seek(8 + header_len + start)
+            while start < end:
+                got = file.readinto(memoryview(chunk)[: min(_CHECKSUM_CHUNK, end - start)])
+                if not got:
+                    return None
+                digest.update(memoryview(chunk)[:got])
+                start += got
     return digest.hexdigest()[:16]
 
 

@@ -26,6 +26,7 @@ from search.errors import SearchError, Unauthorized
 from search.headers import SecurityHeaders
 from search.live import LiveEngine, Reloader, build_summary, warn_unleased
 from search.logs import RequestLog, logging_config
+from search.memory import limit_arenas, release_freed
 from search.pages import STATIC_DIR
 
 log = logging.getLogger("archive_search")
@@ -64,8 +65,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         from search.engine import Engine
 
         check_servable(settings)
+        limit_arenas()  # before the threadpool's threads start
         embedder = await run_in_threadpool(load_embedder, settings)
         live.swap(await run_in_threadpool(Engine.open, settings, embedder))  # no local: a reload must free it
+        release_freed()  # what loading the model and warming the engine up freed (~50 MiB and more)
         app.state.reloader = reloader = Reloader(settings, embedder, live, metrics)
         with live.use() as engine:
             if metrics is not None:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from indexer.errors import GenerationError, IndexerError, NoIndexError
 from indexer.generations import CURRENT_FILE, current_generation_id, verify_generation
+from search.memory import release_freed
 
 if TYPE_CHECKING:
     from indexer.embedder import Embedder
@@ -136,6 +137,7 @@ class Reloader:
             log.error("refused generation %s: %s; still serving %s", target, "; ".join(problems), served)
             raise GenerationError(f"generation {target} refused: {problems[0]}; still serving {served}")
         self.live.swap(engine)
+        release_freed()  # the new engine's warm-up garbage (and the old one's, when it was idle)
         self.refused = None
         if self.metrics is not None:
             self.metrics.serving(engine, served, reload=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from indexer.embedder import SentenceTransformerEmbedder, resolve_precision
+from indexer.embedder import SentenceTransformerEmbedder, resolve_model, resolve_precision
 from indexer.embedding_cache import cache_file
 from indexer.settings import Settings
 
@@ -44,3 +44,17 @@ def test_cache_file_is_per_precision(embedder: SentenceTransformerEmbedder, tmp_
     bfloat16 = dataclasses.replace(embedder.info, precision="bfloat16")
     assert cache_file(tmp_path, float32) != cache_file(tmp_path, bfloat16)
     assert cache_file(tmp_path, bfloat16).name.endswith("-bfloat16.sqlite")
+
+
+def test_bfloat16_load_keeps_the_float32_checksum_and_weights(base_settings: Settings) -> None:
+    """The bfloat16 model loads without a float32 copy, its checksum read from the file: the same
+    checksum as the float32 model's (existing indexes still open) and the same weights as casting it."""
+    path, model_id = resolve_model(base_settings, quiet=True)
+    float32 = SentenceTransformerEmbedder(path, model_id, dataclasses.replace(base_settings, embed_precision="float32"))
+    bfloat16 = SentenceTransformerEmbedder(
+        path, model_id, dataclasses.replace(base_settings, embed_precision="bfloat16")
+    )
+    assert bfloat16.info.checksum == float32.info.checksum
+    ours, cast = bfloat16._model.state_dict(), float32._model.state_dict()
+    assert sorted(ours) == sorted(cast)
+    assert all(torch.equal(ours[name], cast[name].to(torch.bfloat16)) for name in cast)
