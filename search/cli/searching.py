@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 import os
 import tempfile
@@ -25,6 +26,11 @@ if TYPE_CHECKING:
 LANGUAGES: tuple[str, ...] = get_args(Language)
 
 
+#: Seconds a CLI search may take before it skips its optional work (the service's budget protects a
+#: server from costly queries; here one person waits for one answer, cold loading included).
+CLI_QUERY_TIME_BUDGET = 30.0
+
+
 def _open_engine(settings: Settings, mode: str | None = None) -> Engine:
     """The live generation's engine; the model is loaded only for a ``mode`` that embeds the query
     (before the search starts, so that loading it does not eat the search's time budget)."""
@@ -38,8 +44,10 @@ def _open_engine(settings: Settings, mode: str | None = None) -> Engine:
     if embeds and isinstance(embedder, LazyEmbedder):
         embedder.model()
     # the warm-up (language detector, postings) costs ~0.6 s: worth it only beside the model's ~10 s,
-    # where it keeps the first search's time budget for the search
-    return Engine.open(settings, embedder, warm=embeds)
+    # where it keeps the first search's time budget for the search; a one-shot command's first search
+    # loads what a server has loaded before its first reader, so it gets a longer budget
+    budget = max(settings.query_time_budget, CLI_QUERY_TIME_BUDGET)
+    return Engine.open(dataclasses.replace(settings, query_time_budget=budget), embedder, warm=embeds)
 
 
 # The parameters are named as search_request's (``--limit`` is ``size``): its errors name the option.
