@@ -1,13 +1,15 @@
 """One worker against several, side by side: `archive-search serve` configurations under the same load.
 
 Each configuration is a server: a worker count, metrics on or off (``m``), and environment variables
-(``TORCH_THREADS=1``, ``OMP_NUM_THREADS=1``, …), written as one string: ``"2 m OMP_NUM_THREADS=1"``.
+(``TORCH_THREADS=1``, ``OMP_NUM_THREADS=1``, …), written as one string: ``"2 m OMP_NUM_THREADS=1"``;
+``PYTHONPATH=DIR`` serves another tree's code (e.g. ``git archive`` of the commit before a change
+unpacked in DIR), for before and after in one run.
 For every round the configurations run one after another, in the given order on even rounds and
 reversed on odd ones (the machine is shared and noisy: both orders, medians over rounds). Per
-configuration and mode: a warm-up phase of wrk, then a measured one with ``--clients`` connections
-cycling through the mixed EN/RU/BE queries (``/api/search?q=…&mode=…``: snippets, facets, page of 10);
-besides q/s and latency, the CPU seconds every server process used per request (from /proc) and
-the threads each worker runs, which tell busy work from waiting.
+configuration and mode: a warm-up phase of wrk, then a measured one per ``--clients`` count of
+connections (1 and 4 by default) cycling through the mixed EN/RU/BE queries (``/api/search?q=…&mode=…``:
+snippets, facets, a page of 10); besides q/s and latency, the CPU seconds every server process used
+per request (from /proc) and the threads each worker runs, which tell busy work from waiting.
 
 All workers are ready before the load starts (their "Application startup complete" lines in the
 log, which goes to a temporary file). The index is ``--index-dir`` (default: the checkout's
@@ -86,6 +88,7 @@ def wait_started(log_file: Path, server: subprocess.Popen[bytes], workers: int, 
 def measure(config: str, base_env: dict[str, str], paths: dict[str, Path], args: Any) -> dict[str, Any]:
     """One server of ``config``: per mode, a warm-up and a measured wrk phase."""
     workers, extra = parse_config(config)
+    clients = [int(n) for n in args.clients.split(",")]
     with tempfile.TemporaryDirectory() as tmp:
         log_file = Path(tmp) / "serve.log"
         with log_file.open("wb") as log:
@@ -97,12 +100,13 @@ def measure(config: str, base_env: dict[str, str], paths: dict[str, Path], args:
                 processes = sorted({server.pid, *pids})
                 result: dict[str, Any] = {"config": config, "ready_s": round(ready, 2), "modes": {}}
                 for mode, paths_file in paths.items():
-                    wrk_phase(base, paths_file, args.clients, args.warmup)
-                    cpu_before = cpu_seconds(processes)
-                    phase = wrk_phase(base, paths_file, args.clients, args.seconds)
-                    cpu = cpu_seconds(processes) - cpu_before
-                    phase["cpu_ms_per_request"] = round(1000 * cpu / max(phase["requests"], 1), 2)
-                    result["modes"][mode] = phase
+                    wrk_phase(base, paths_file, max(clients), args.warmup)
+                    for n in clients:
+                        cpu_before = cpu_seconds(processes)
+                        phase = wrk_phase(base, paths_file, n, args.seconds)
+                        cpu = cpu_seconds(processes) - cpu_before
+                        phase["cpu_ms_per_request"] = round(1000 * cpu / max(phase["requests"], 1), 2)
+                        result["modes"][f"{mode}, {n}"] = phase
                 result["threads"] = [threads(pid) for pid in pids]
                 result["rss_mib"] = [round(rss_mib(pid), 1) for pid in pids]
             finally:
@@ -124,7 +128,7 @@ def main() -> None:
     parser.add_argument("--index-dir", type=Path, default=ROOT / "index_data")
     parser.add_argument("--config", action="append", help=f"a configuration (repeat); default {DEFAULT_CONFIGS}")
     parser.add_argument("--modes", default="keyword,hybrid")
-    parser.add_argument("--clients", type=int, default=4, help="concurrent connections")
+    parser.add_argument("--clients", default="1,4", help="concurrent connections of each phase, comma-separated")
     parser.add_argument("--seconds", type=int, default=8, help="length of each measured wrk phase")
     parser.add_argument("--warmup", type=int, default=3, help="length of the warm-up phase before each")
     parser.add_argument("--rounds", type=int, default=2, help="rounds; odd ones run the configurations reversed")
@@ -150,7 +154,8 @@ def main() -> None:
                 one = measure(config, base_env, paths, args)
                 runs[config].append(one)
                 print(f"round {round_ + 1} [{config}]: {json.dumps(one)}", file=log)
-    summary = summarise(runs, args.modes.split(","))
+    phases = [f"{mode}, {n}" for mode in args.modes.split(",") for n in args.clients.split(",")]
+    summary = summarise(runs, phases)
     if not args.json:
         print_table(summary, args)
     print(json.dumps({"clients": args.clients, "seconds": args.seconds, "summary": summary, "runs": runs}))
@@ -180,13 +185,13 @@ def summarise(runs: dict[str, list[dict[str, Any]]], modes: list[str]) -> dict[s
 
 
 def print_table(summary: dict[str, Any], args: Any) -> None:
-    print(f"\nmedians of {args.rounds} rounds, {args.clients} clients, {args.seconds} s per phase")
+    print(f"\nmedians of {args.rounds} rounds, {args.seconds} s per phase; ratio: q/s against the first configuration")
     columns = ("q/s", "ratio", "p50 ms", "p95 ms", "cpu ms/q")
-    print(f"{'configuration':34} {'mode':8} " + " ".join(f"{c:>8}" for c in columns) + "  threads")
+    print(f"{'configuration':34} {'mode, clients':13} " + " ".join(f"{c:>8}" for c in columns) + "  threads")
     for config, one in summary.items():
         for mode, m in one["modes"].items():
             print(
-                f"{config:34} {mode:8} {m['qps']:8.1f} {m['qps_ratio']:8.2f} {m['p50_ms']:8.2f} {m['p95_ms']:8.2f}"
+                f"{config:34} {mode:13} {m['qps']:8.1f} {m['qps_ratio']:8.2f} {m['p50_ms']:8.2f} {m['p95_ms']:8.2f}"
                 f" {m['cpu_ms_per_request']:8.2f}  {one['threads']}"
             )
 

@@ -203,12 +203,12 @@ def worker_socket(config: Any) -> socket.socket:
     (``bind_socket``), labelled TCP. uvicorn makes it with ``proto`` 0, which asyncio takes for "not
     TCP" and so leaves Nagle's algorithm on for every connection; a response written as headers and
     then body then waits for the client's delayed ACK: ~40 ms per request (docs/performance.md,
-    "Several workers"). One worker listens through asyncio, which asks for TCP and sets ``TCP_NODELAY``."""
+    "Several workers"; uvicorn issue #3149). One worker listens through asyncio, which asks for TCP
+    and sets ``TCP_NODELAY``; once uvicorn labels its socket itself, this returns it unchanged."""
     sock: socket.socket = config.bind_socket()
     if sock.family not in (socket.AF_INET, socket.AF_INET6) or sock.proto == socket.IPPROTO_TCP:
         return sock
-    tcp = socket.socket(sock.family, sock.type, socket.IPPROTO_TCP, fileno=sock.detach())
-    return tcp
+    return socket.socket(sock.family, sock.type, socket.IPPROTO_TCP, fileno=sock.detach())
 
 
 def check_servable(settings: Settings) -> None:
