@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -198,6 +199,19 @@ def server_config(settings: Settings, host: str, port: int, workers: int = 1) ->
         proxy_headers=False,
         forwarded_allow_ips="",
     )
+
+
+def worker_socket(config: Any) -> socket.socket:
+    """The listening socket the supervisor of several workers shares with them: uvicorn's own
+    (``bind_socket``), labelled TCP. uvicorn makes it with ``proto`` 0, which asyncio takes for "not
+    TCP" and so leaves Nagle's algorithm on for every connection; a response written as headers and
+    then body then waits for the client's delayed ACK: ~40 ms per request (docs/performance.md,
+    "Several workers"; uvicorn issue #3149). One worker listens through asyncio, which asks for TCP
+    and sets ``TCP_NODELAY``; once uvicorn labels its socket itself, this returns it unchanged."""
+    sock: socket.socket = config.bind_socket()
+    if sock.family not in (socket.AF_INET, socket.AF_INET6) or sock.proto == socket.IPPROTO_TCP:
+        return sock
+    return socket.socket(sock.family, sock.type, socket.IPPROTO_TCP, fileno=sock.detach())
 
 
 def check_servable(settings: Settings) -> None:

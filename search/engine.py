@@ -252,17 +252,17 @@ class Engine:
         text = layout.text if layout else request.q
         language = detect_language(text)
         alternatives: dict[str, list[tuple[str, float]]] = {}
+        fixes, complete = corrections(text, lexicon, language, deadline) if request.syntax else ([], True)
         words = query_words(text)
         if forgiving and words and len(words[-1][2]) >= MIN_WORD_CHARS and not lexicon.known(words[-1][2]):
             start, end, last = words[-1]
             found = self.vocabulary.get().completions(last, MAX_COMPLETIONS, (language,))
-            if found:
+            fix = next((f for f in fixes if f.start <= start < f.end), None)
+            # the last word is being typed (its completions) or mistyped (its correction): whichever
+            # the archive uses more
+            if found and (fix is None or lexicon.frequency(found[0]) > lexicon.frequency(fix.replacement.lower())):
                 alternatives[text[start:end]] = [(word, COMPLETION_WEIGHT) for word in found]
-        fixes, complete = (
-            corrections(text, lexicon, language, deadline, keep_last=bool(alternatives))
-            if request.syntax
-            else ([], True)
-        )
+                fixes = [f for f in fixes if f is not fix]
         if forgiving:
             for fix in fixes:
                 alternatives[text[fix.start : fix.end]] = [(fix.replacement, CORRECTION_WEIGHT)]

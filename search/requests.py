@@ -61,9 +61,8 @@ def _whole(value: Any) -> Any:
         return value
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e18:  # JSON's 40.0 is an integer too
         return int(value)
-    # ASCII digits: not "+3", " 5", "5_000", "٣"; a zero fraction ("2.0") as in JSON, where 2.0 is an integer
-    if isinstance(value, str) and re.fullmatch(r"-?[0-9]{1,18}(\.0{1,18})?", value):
-        return int(value.split(".")[0])
+    if isinstance(value, str) and re.fullmatch(r"-?[0-9]{1,18}", value):  # ASCII digits: not "+3", " 5", "5_000", "٣"
+        return int(value)
     raise PydanticCustomError("ours", "must be a whole number, got {given}", {"given": repr(value)})
 
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 SPELL_FIELD = "spell"
 #: Words shorter than this are never corrected (initials, prepositions, numbers).
 MIN_WORD_CHARS = 3
-#: The largest edit distance (Damerau–Levenshtein: a swap of two letters is one edit) of a
+#: The largest edit distance (Damerau–Levenshtein: a swap of two neighbouring letters is one edit) of a
 #: correction; 1 is tried first, then 2 for words of 6+ characters in queries of at most
 #: SHORT_QUERY_WORDS words (distance 2 walks far more of the term list).
 MAX_DISTANCE = 2
@@ -101,6 +101,8 @@ class Lexicon:
         longest = min(longest, MAX_DISTANCE if len(word) >= LONG_WORD_CHARS else 1)
         for distance in range(1, longest + 1):
             candidates = [c for c in self._within(word, distance) if c != word]
+            if distance == 1:  # Whoosh's automaton counts a swap of two letters as two edits
+                candidates += [c for c in _swaps(word) if c not in candidates and self.known(c)]
             if not candidates:
                 continue
             in_language = [(self.frequency(c, language), c) for c in candidates]
@@ -114,6 +116,11 @@ class Lexicon:
     def _within(self, word: str, distance: int) -> list[str]:
         terms = self.reader.terms_within(SPELL_FIELD, word, distance, prefix=1)
         return [t.decode("utf-8") if isinstance(t, bytes) else str(t) for t in terms]
+
+
+def _swaps(word: str) -> list[str]:
+    """``word`` with two neighbouring letters swapped, at every place (Damerau's one edit)."""
+    return [word[:i] + word[i + 1] + word[i] + word[i + 2 :] for i in range(len(word) - 1) if word[i] != word[i + 1]]
 
 
 def _shared_prefix(a: str, b: str) -> int:
@@ -144,10 +151,10 @@ class Correction:
 
 
 def corrections(
-    text: str, lexicon: Lexicon, language: str, deadline: float | None = None, keep_last: bool = False
+    text: str, lexicon: Lexicon, language: str, deadline: float | None = None
 ) -> tuple[list[Correction], bool]:
     """The corrections of ``text``'s words that find nothing, and False when the deadline stopped the
-    look-ups. With ``keep_last`` the last word is left alone (it is completed as a prefix instead).
+    look-ups.
 
     A corrected word keeps a leading capital letter. The work is bounded: at most
     ``MAX_CORRECTED_WORDS`` words are looked up, distance 2 only in short queries, and none after
@@ -163,8 +170,6 @@ def corrections(
         if skip_next:
             skip_next = False
             continue
-        if keep_last and number == len(words) - 1:
-            break
         if len(word) < MIN_WORD_CHARS or any(ch.isdigit() for ch in word) or word in ("and", "or", "not"):
             continue
         if lexicon.matches(word):

@@ -1,12 +1,14 @@
 """`serve --workers 2`, a real process: both workers answer, both reload after a reindex, and say so at INFO;
-/metrics (on its own port) adds up every worker's values."""
+/metrics (on its own port) adds up every worker's values; the shared socket's connections send without Nagle's delay."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -17,6 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from indexer.build import BuildReport
 from indexer.settings import Settings, sample_archive_path
+from search.app import server_config, worker_socket
 
 from .conftest import free_port, running_server
 
@@ -105,3 +108,36 @@ def test_two_workers_answer_and_both_reload_after_a_reindex(
     assert len(switches) == 2 and all("INFO" in line for line in switches)
     assert all(f"built from {sample_index.generation}: 1 added" in line for line in switches)
     assert "Ryanair" not in output and "zebrafinch" not in output  # the request log holds no query
+
+
+def test_the_workers_socket_turns_nagle_off_for_every_connection(sample_settings: Settings) -> None:
+    """A worker serves the supervisor's socket through asyncio, which sets ``TCP_NODELAY`` only on
+    sockets labelled TCP: without it every answer (headers, then body) waited ~40 ms for the client's
+    delayed ACK, and two workers were 5-10x slower than one (docs/performance.md, "Several workers")."""
+    config = server_config(sample_settings, "127.0.0.1", free_port(), workers=2)
+    listening = worker_socket(config)
+    nodelay: list[int] = []
+
+    async def serve_one() -> None:
+        accepted = asyncio.Event()
+
+        class Probe(asyncio.Protocol):
+            def connection_made(self, transport: asyncio.BaseTransport) -> None:
+                sock = transport.get_extra_info("socket")
+                nodelay.append(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+                transport.close()
+                accepted.set()
+
+        server = await asyncio.get_running_loop().create_server(Probe, sock=listening)
+        _, writer = await asyncio.open_connection(*listening.getsockname()[:2])
+        await asyncio.wait_for(accepted.wait(), 10)
+        writer.close()
+        server.close()
+        await server.wait_closed()
+
+    try:
+        assert listening.get_inheritable()  # the workers are started with it
+        asyncio.run(serve_one())
+    finally:
+        listening.close()
+    assert nodelay and nodelay[0] != 0

@@ -225,7 +225,7 @@ def serve(console: Console, /, host: str, port: int, workers: int) -> int:
     import uvicorn
 
     from indexer.generations import live_manifest
-    from search.app import check_servable, server_config
+    from search.app import check_servable, server_config, worker_socket
 
     settings = console.settings()
     live_manifest(settings.index_dir)  # clear errors instead of a failed lifespan
@@ -240,7 +240,7 @@ def serve(console: Console, /, host: str, port: int, workers: int) -> int:
             return EXIT_OK if server.started else EXIT_ERROR
         from uvicorn.supervisors import Multiprocess
 
-        Multiprocess(config, sockets=[config.bind_socket()]).run()  # a worker that dies is started again
+        Multiprocess(config, sockets=[worker_socket(config)]).run()  # a worker that dies is started again
         return EXIT_OK
 
 
