@@ -66,7 +66,11 @@ def in_process(index_dir: Path, texts: list[str]) -> dict[str, float]:
             timings.append((time.perf_counter() - started) * 1000)
     finally:
         engine.close()
-    return {"requests": len(timings), "p50_ms": round(percentile(timings, 50), 3), "p95_ms": round(percentile(timings, 95), 3)}
+    return {
+        "requests": len(timings),
+        "p50_ms": round(percentile(timings, 50), 3),
+        "p95_ms": round(percentile(timings, 95), 3),
+    }
 
 
 def over_http(index_dir: Path, texts: list[str], seconds: int) -> dict[str, object]:
@@ -96,7 +100,9 @@ def main() -> None:
         if args.index_dir is None:
             env = {**os.environ, "ARCHIVE_SEARCH_INDEX_DIR": str(index_dir)}
             command = [str(Path(sys.executable).parent / "archive-search"), "reindex"]
-            subprocess.run([*command, str(ARCHIVES / "reuters.jsonl"), str(ARCHIVES / "ntrex.jsonl")], env=env, check=True)
+            subprocess.run(
+                [*command, str(ARCHIVES / "reuters.jsonl"), str(ARCHIVES / "ntrex.jsonl")], env=env, check=True
+            )
         report = {"prefixes": len(texts), "in_process": in_process(index_dir, texts)}
         print(json.dumps(report), file=sys.stderr, flush=True)
         report["http_8_clients"] = over_http(index_dir, texts, args.seconds)
