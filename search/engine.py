@@ -266,6 +266,8 @@ class Engine:
         if forgiving:
             for fix in fixes:
                 alternatives[text[fix.start : fix.end]] = [(fix.replacement, CORRECTION_WEIGHT)]
+            if fixes:  # the language of the words meant, not of the typo (it chooses the versions shown)
+                language = detect_language(corrected(text, fixes) or text)
         parsed = parse_query(
             text, self.generation.keyword.schema, syntax=request.syntax, alternatives=alternatives, language=language
         )
