@@ -138,7 +138,7 @@ def typos(engine: Engine, articles: list[Article], count: int, rng: random.Rando
         taken = 0
         while taken < per_language:
             word = rng.choice(pool)
-            typo = misspell(word.lower(), rng, letters)
+            typo = misspell(word, rng, letters)  # as written: a typo does not change the case
             expected = {mode: first(engine, word, mode) for mode in ("keyword", "hybrid")}
             if expected["keyword"] is None:  # a stop word: nothing to compare with
                 continue

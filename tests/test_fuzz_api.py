@@ -59,14 +59,14 @@ def test_every_operation_answers_as_documented(api_schema: Any, mode: Any) -> No
         )
         def check(case: Any) -> None:
             response = case.call()
+            if mode == GenerationMode.POSITIVE and _fraction_in_text(case):
+                assert response.status_code == 400 and "invalid_parameter" in response.text
+                return
             if _dates_reversed(case):  # the one rule JSON Schema cannot say (the description does)
                 if mode == GenerationMode.POSITIVE:
                     assert response.status_code == 400 and "until: must not be before since" in response.text
                 else:
                     assert response.status_code in (400, 413, 415), response.text
-                return
-            if mode == GenerationMode.POSITIVE and _fraction_in_text(case):
-                assert response.status_code == 400 and "invalid_parameter" in response.text
                 return
             # Schemathesis counts 413 (our documented answer to an over-long text) as accepting the input;
             # and a query string carries only text, so a "wrong type" there (category=true) is still a
