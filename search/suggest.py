@@ -4,6 +4,7 @@ of the archive that start with what has been typed, the query's language first."
 from __future__ import annotations
 
 import bisect
+import heapq
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import cast
@@ -33,6 +34,7 @@ class _Entry:
     id: str | None
     newest: int  # for ordering: later first
     words: frozenset[str]
+    lead: tuple[str, ...]  # its words in order (does it start as typed?)
 
 
 class WordIndex:
@@ -48,15 +50,21 @@ class WordIndex:
         """Entries holding every word of ``complete`` and a word starting with ``prefix``."""
         start = bisect.bisect_left(self._words, prefix)
         end = bisect.bisect_left(self._words, prefix + "\U0010ffff", lo=start)
-        numbers = dict.fromkeys(self._numbers[start:end])
-        found = [self.entries[n] for n in numbers]
-        return [e for e in found if all(w in e.words for w in complete)]
+        found = (self.entries[n] for n in dict.fromkeys(self._numbers[start:end]))
+        return [e for e in found if all(w in e.words for w in complete)] if complete else list(found)
 
 
 def title_index(catalog: Catalog) -> WordIndex:
     return WordIndex(
         [
-            _Entry(a.title, a.language, a.id, int(catalog.published[i]), frozenset(words_of(a.title)))
+            _Entry(
+                a.title,
+                a.language,
+                a.id,
+                int(catalog.published[i]),
+                frozenset(words_of(a.title)),
+                tuple(words_of(a.title)),
+            )
             for i, a in enumerate(catalog.articles)
             if a.title
         ]
@@ -71,7 +79,7 @@ def name_index(catalog: Catalog) -> WordIndex:
             latest[name] = max(latest.get(name, 0), int(catalog.published[i]))
     return WordIndex(
         [
-            _Entry(name, _language_of(name, ()), None, day, frozenset(words_of(name)))
+            _Entry(name, _language_of(name, ()), None, day, frozenset(words_of(name)), tuple(words_of(name)))
             for name, day in latest.items()
             if words_of(name)
         ]
@@ -88,11 +96,11 @@ def _language(text: str, preferred: tuple[str, ...]) -> Language:
     return cast(Language, _language_of(text, preferred))
 
 
-def _ordered(entries: Iterable[_Entry], language: str, typed: list[str]) -> list[_Entry]:
-    """The query's language first; then those whose text starts as typed; then the newest."""
-    return sorted(
-        entries,
-        key=lambda e: (e.language != language, words_of(e.text)[: len(typed)] != typed, -e.newest, e.text),
+def _ordered(entries: Iterable[_Entry], language: str, typed: list[str], limit: int) -> list[_Entry]:
+    """The best ``limit``: the query's language first; then those whose text starts as typed; then the newest."""
+    start = tuple(typed)
+    return heapq.nsmallest(
+        limit, entries, key=lambda e: (e.language != language, e.lead[: len(start)] != start, -e.newest, e.text)
     )
 
 
@@ -121,11 +129,11 @@ def suggestions(
     ]
     found_names = [
         Suggestion(text=e.text, kind="name", language=cast(Language, e.language), id=None)
-        for e in _ordered(names.find(complete, prefix), wanted, typed)
+        for e in _ordered(names.find(complete, prefix), wanted, typed, limit)
     ]
     found_titles = [
         Suggestion(text=e.text, kind="title", language=cast(Language, e.language), id=e.id)
-        for e in _ordered(titles.find(complete, prefix), wanted, typed)
+        for e in _ordered(titles.find(complete, prefix), wanted, typed, limit)
     ]
     kinds = {"term": terms, "name": found_names, "title": found_titles}
     return SuggestResponse(query=text, suggestions=_mixed(kinds, limit))
