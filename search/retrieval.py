@@ -27,7 +27,8 @@ if TYPE_CHECKING:
 RANKED_ARTICLES = 3000
 RANKED_GROUPS = 1000
 #: A keyword match is a result only when it holds at least this idf-weighted share of the query's
-#: words: an article sharing one common word with a long query is not a match (docs/search.md).
+#: words (of those its language's texts use): an article sharing one common word with a long query
+#: is not a match (docs/search.md).
 MIN_COVERAGE = 0.1
 
 
@@ -71,9 +72,10 @@ def keyword_matches(
         if allowed is not None:  # authors and tags are not expressible in the Whoosh filter
             keep = allowed[docnums]
             docnums, values = docnums[keep], values[keep]
-    covered = coverage(searcher, scorer, catalog, parsed)[docnums]
+    weight, share = coverage(searcher, scorer, catalog, parsed)
+    covered = weight[docnums]
     matched = docnum_article[docnums]
-    real = matched[covered >= MIN_COVERAGE]
+    real = matched[share[docnums] >= MIN_COVERAGE]
     if not rank_all and len(docnums) > RANKED_ARTICLES:
         boosted = np.where(catalog.language[matched] == parsed.language, KEYWORD_LANGUAGE_BOOST, 1.0) * values
         best = np.argpartition(-boosted, RANKED_ARTICLES)[:RANKED_ARTICLES]
@@ -106,26 +108,37 @@ def whoosh_scores(
     return docnums, values
 
 
-def coverage(searcher: Any, scorer: PostingsScorer, catalog: Catalog, parsed: ParsedQuery) -> npt.NDArray[np.float64]:
+def coverage(
+    searcher: Any, scorer: PostingsScorer, catalog: Catalog, parsed: ParsedQuery
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """For every document: the idf-weighted share of the query's words (in the document's language)
-    that it holds, from the terms' postings (one array pass per term). A word with alternatives (a
+    that it holds, from the terms' postings (one array pass per term) — over all the words (hybrid's
+    fusion weight), and over the words some document of that language holds (whether it is a real
+    match: a word no text of the language uses, as the other languages' words of a cross-language
+    query, cannot be matched and must not make every match look weak). A word with alternatives (a
     correction, completions) counts once, with the best idf of those that occur."""
     matched_idf = np.zeros(catalog.docnum_article.shape[0], dtype=np.float64)
     total_idf = np.zeros(len(LANGUAGES), dtype=np.float64)
+    present_idf = np.zeros(len(LANGUAGES), dtype=np.float64)
     for language, words in parsed.words.items():
         text = text_field("text", language)
         for word in words:
             if not word:
                 continue
-            present = [term for term in word if len(word) == 1 or searcher.doc_frequency(text, term) > 0]
+            present = [term for term in word if searcher.doc_frequency(text, term) > 0]
             idf = max(searcher.idf(text, term) for term in present or word)
             total_idf[LANGUAGES.index(language)] += idf
+            if not present:
+                continue
+            present_idf[LANGUAGES.index(language)] += idf
             holders = [scorer.term_docnums(searcher, text, term) for term in present]
-            if holders:
-                matched_idf[np.unique(np.concatenate(holders)) if len(holders) > 1 else holders[0]] += idf
-    totals = total_idf[catalog.language_code[np.maximum(catalog.docnum_article, 0)]]
-    safe = np.where(totals > 0, totals, 1.0)
-    return np.where(totals > 0, matched_idf / safe, 1.0)
+            matched_idf[np.unique(np.concatenate(holders)) if len(holders) > 1 else holders[0]] += idf
+    codes = catalog.language_code[np.maximum(catalog.docnum_article, 0)]
+    return _share(matched_idf, total_idf[codes]), _share(matched_idf, present_idf[codes])
+
+
+def _share(matched: npt.NDArray[np.float64], totals: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    return np.where(totals > 0, matched / np.where(totals > 0, totals, 1.0), 1.0)
 
 
 def semantic_scores(
