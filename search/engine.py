@@ -95,6 +95,7 @@ class Engine:
         self.bm25 = PostingsScorer(len(self.catalog.docnum_article), self.catalog.docnum_article >= 0)
         self.vocabulary = LazyVocabulary(lambda: generation.keyword.reader())
         self._completion_indexes: tuple[WordIndex, WordIndex] | None = None  # titles, names: on first use
+        self._completion_lock = threading.Lock()
         self.relevance = _relevance(settings, generation.manifest.get("relevance"), embedder.info.id)
 
     @classmethod
@@ -381,7 +382,7 @@ class Engine:
 
     def suggest(self, request: SuggestRequest) -> SuggestResponse:
         """Completions of a text being typed: titles, names and words of this generation."""
-        with self._searchers_lock:
+        with self._completion_lock:
             if self._completion_indexes is None:
                 self._completion_indexes = (title_index(self.catalog), name_index(self.catalog))
             titles, names = self._completion_indexes

@@ -9,7 +9,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import cast
 
-from indexer.analysis import spelling_analyzer
 from indexer.archive import LANGUAGES
 from search.catalog import Catalog
 from search.documents import Language, Suggestion, SuggestResponse
@@ -24,7 +23,7 @@ SHARE = {"term": 3, "name": 2, "title": 3}
 
 def words_of(text: str) -> list[str]:
     """The words of ``text`` as the spelling field holds them (lowercased, diacritics folded)."""
-    return [t.text for t in spelling_analyzer()(text) if t.text]
+    return [word for _start, _end, word in query_words(text)]
 
 
 @dataclass(frozen=True, slots=True)
