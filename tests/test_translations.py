@@ -5,7 +5,13 @@ from __future__ import annotations
 from indexer.embedder import Embedder
 from indexer.settings import Settings
 from search.evaluation.runs import throwaway_engine
-from search.evaluation.translations import evaluate_translations, read_translation_archive
+from search.evaluation.translations import (
+    descriptive_sentence,
+    evaluate_translations,
+    query_text,
+    read_translation_archive,
+    split_stories,
+)
 
 from .conftest import FIXTURES
 
@@ -20,3 +26,30 @@ def test_translation_pairs(base_settings: Settings, embedder: Embedder) -> None:
     # across scripts, keyword search only finds the story whose title shares a word (Ryanair)
     for pair in ("en->ru", "en->be", "ru->en", "be->en"):
         assert results["keyword"][pair] == {"queries": 2, "top1": 0.5, "top10": 0.5}, pair
+
+
+def test_split_stories_is_seeded_and_halves() -> None:
+    keys = [f"story-{i}" for i in range(11)]
+    split = split_stories(keys, "seed-a")
+    assert split == split_stories(list(reversed(keys)), "seed-a")  # the order given does not matter
+    assert len(split["train"]) == 6 and len(split["test"]) == 5  # round(5.5) = 6
+    assert sorted(split["train"] + split["test"]) == sorted(keys)
+    assert split != split_stories(keys, "seed-b")
+
+
+def test_descriptive_sentence_skips_short_sentences_and_wraps() -> None:
+    body = "Lede that repeats the title of it all here.\n\nShort one. This sentence has exactly eight words in it.\n\nTiny."
+    assert descriptive_sentence(body, 1) == "This sentence has exactly eight words in it."
+    assert descriptive_sentence(body, 2) == "Lede that repeats the title of it all here."  # wraps round
+    assert descriptive_sentence("Too short. Also short.", 0) == ""
+
+
+def test_query_text_sentence_is_never_the_lede() -> None:
+    import datetime as dt
+
+    from indexer.archive import Article
+
+    body = "First paragraph, a lede of several words here.\n\nSecond paragraph carries a long enough sentence for us."
+    article = Article(id="a", language="en", title="Title", body=body, published=dt.date(2020, 1, 1))
+    assert query_text(article, "title", "k") == "Title"
+    assert query_text(article, "sentence", "k") == "Second paragraph carries a long enough sentence for us."
