@@ -1,4 +1,4 @@
-"""The evaluators' commands: evaluate (a BEIR-format collection), evaluate-translations."""
+"""The evaluators' commands: evaluate (a BEIR-format collection), evaluate-translations, evaluate-related."""
 
 from __future__ import annotations
 
@@ -91,5 +91,67 @@ def evaluate_translations(console: Console, /, archive: Path, mode: str, as_json
     return EXIT_OK
 
 
+
+
+@command("evaluate-related", "precision@5/@10 and MRR of related articles against an archive's own relations")
+@click.argument("archive", type=click.Path(path_type=Path), metavar="ARCHIVE.jsonl")
+@click.option(
+    "--sources", type=click.IntRange(min=1), default=None, help="a seeded sample of this many source articles"
+)
+@json_option
+def evaluate_related(console: Console, /, archive: Path, sources: int | None, as_json: bool) -> int:
+    """Score the related articles of each source article in ARCHIVE.jsonl against the relations it
+    carries: with translations (translation_key), grouping is switched off and an article's own
+    translations are its related ones; otherwise articles sharing a topic (a tag some article has as
+    its category) are. Whoosh's more_like_this and TF-IDF key terms are measured beside them."""
+    from indexer.embedder import load_embedder
+    from search.evaluation.related import (
+        engine_ranker,
+        evaluate_related,
+        more_like_this_ranker,
+        sources_of,
+        tfidf_ranker,
+        topic_relation,
+        translation_relation,
+        ungrouped,
+    )
+    from search.evaluation.runs import throwaway_engine
+    from search.evaluation.translations import read_translation_archive
+
+    if not archive.exists():
+        raise CommandError(f"{archive}: no such file or directory")
+    settings = console.settings()
+    articles = read_translation_archive(archive)
+    translations = any(a.translation_key for a in articles)
+    relation = translation_relation(articles) if translations else topic_relation(articles)
+    chosen = sources_of(relation, sources)
+    if not chosen:
+        raise CommandError(f"{archive}: no article has a related article (no shared topic or translation)")
+    embedder = load_embedder(settings, quiet=as_json)
+    indexed = ungrouped(articles) if translations else articles
+    with throwaway_engine(settings, embedder, indexed) as engine:
+        rankers = {
+            "related": engine_ranker(engine),
+            "more_like_this": more_like_this_ranker(engine),
+            "tfidf_key_terms": tfidf_ranker(indexed),
+        }
+        results = evaluate_related(rankers, relation, chosen)
+    doc = {
+        "archive": str(archive),
+        "relation": "translation" if translations else "topic",
+        "sources": len(chosen),
+        "systems": results,
+    }
+    out = console.out
+    if as_json:
+        print_json(doc, out)
+        return EXIT_OK
+    print(f"{archive}: {len(chosen)} source articles, related by {doc['relation']}", file=out)
+    print(f"{'system':16} {'P@5':>7} {'P@10':>7} {'MRR@10':>7} {'seconds':>8}", file=out)
+    for name, m in results.items():
+        print(f"{name:16} {m['p@5']:7.4f} {m['p@10']:7.4f} {m['mrr@10']:7.4f} {m['seconds']:8.1f}", file=out)
+    return EXIT_OK
+
+
 #: The evaluators' commands.
-COMMANDS = (evaluate, evaluate_translations)
+COMMANDS = (evaluate, evaluate_translations, evaluate_related)
