@@ -95,7 +95,9 @@ class Settings:
         200, "Passages the semantic retriever takes (their articles form the semantic candidate set)."
     )
     hybrid_fusion: str = _setting(
-        "convex", "How hybrid mode fuses keyword and semantic rankings: `convex` or `rrf` (docs/search.md)."
+        "adaptive",
+        "How hybrid mode fuses keyword and semantic rankings: `adaptive` (a convex combination whose weight "
+        "follows each side's evidence for the query), `convex` (one weight) or `rrf` (docs/search.md).",
     )
     hybrid_alpha: float = _setting(0.5, "Weight of the semantic scores in `convex` fusion (0–1).")
     semantic_floor: str = _setting(
@@ -233,8 +235,10 @@ class Settings:
             raise SettingsError(
                 f"{ENV_PREFIX}EMBED_PRECISION: must be auto, bfloat16 or float32, got {self.embed_precision!r}"
             )
-        if self.hybrid_fusion not in ("rrf", "convex"):
-            raise SettingsError(f"{ENV_PREFIX}HYBRID_FUSION: must be rrf or convex, got {self.hybrid_fusion!r}")
+        if self.hybrid_fusion not in ("adaptive", "rrf", "convex"):
+            raise SettingsError(
+                f"{ENV_PREFIX}HYBRID_FUSION: must be adaptive, rrf or convex, got {self.hybrid_fusion!r}"
+            )
         if not 0.0 <= self.hybrid_alpha <= 1.0:
             raise SettingsError(f"{ENV_PREFIX}HYBRID_ALPHA: must be between 0 and 1, got {self.hybrid_alpha}")
         for name in ("semantic_floor", "semantic_margin"):

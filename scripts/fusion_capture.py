@@ -82,13 +82,15 @@ def main() -> None:
                         for source, target in itertools.permutations(sorted(versions, key=LANGUAGES.index), 2):
                             text = query_text(versions[source], shape, key)
                             entry = run_query(engine, recorder, text, (target,), 10)
-                            entry.update(story=key, shape=shape, pair=f"{source}->{target}",
-                                         target=versions[target].id)
+                            entry.update(story=key, shape=shape, pair=f"{source}->{target}", target=versions[target].id)
                             queries.append(entry)
             captured[name] = queries
         else:
-            folder, language = {"scifact": (DATA / "scifact", "en"), "xquad-en": (DATA / "beir" / "xquad-en", "en"),
-                                "xquad-ru": (DATA / "beir" / "xquad-ru", "ru")}[name]
+            folder, language = {
+                "scifact": (DATA / "scifact", "en"),
+                "xquad-en": (DATA / "beir" / "xquad-en", "en"),
+                "xquad-ru": (DATA / "beir" / "xquad-ru", "ru"),
+            }[name]
             splits = ("train", "test") if (folder / "qrels" / "train.tsv").exists() else ("test",)
             test = load_beir(folder, "test", language)
             with throwaway_engine(settings, embedder, test.articles) as engine:

@@ -22,10 +22,9 @@ from indexer.embedder import load_embedder
 from indexer.settings import Settings
 from search.evaluation.related import (
     RELATED_DEPTH,
-    key_terms_scores,
+    TfidfIndex,
     related_metrics,
     sources_of,
-    tfidf_matrix,
     topic_relation,
     translation_relation,
     ungrouped,
@@ -60,13 +59,18 @@ def main() -> None:
         started = time.perf_counter()
         with throwaway_engine(settings, embedder, indexed) as engine:
             catalog = engine.catalog
-            print(f"{Path(path).name}: {len(sources)} sources, built in {time.perf_counter() - started:.0f} s", flush=True)
-            matrix = tfidf_matrix(catalog.articles)
+            print(
+                f"{Path(path).name}: {len(sources)} sources, built in {time.perf_counter() - started:.0f} s", flush=True
+            )
+            lexical_index = TfidfIndex(catalog.articles)
             ranked: dict[str, dict[str, list[str]]] = {}
             for source in sources:
                 index = catalog.index_of[source]
-                lexical = key_terms_scores(matrix, index)
-                scores = {"mean": catalog.article_vectors @ catalog.article_vectors[index], "maxsim": maxsim(catalog, index)}
+                lexical = lexical_index.key_terms_scores(index)
+                scores = {
+                    "mean": catalog.article_vectors @ catalog.article_vectors[index],
+                    "maxsim": maxsim(catalog, index),
+                }
                 for base in ("mean", "maxsim"):
                     for w in WEIGHTS[1:]:
                         scores[f"{base}+tfidf {w}"] = scores[base] + w * lexical

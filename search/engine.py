@@ -327,8 +327,8 @@ class Engine:
             for group, article in keyword_best.items()
         }
         method = request.fusion or self.settings.hybrid_fusion
-        alpha = self.settings.hybrid_alpha if request.alpha is None else request.alpha
-        return fuse(keyword_groups, semantic_groups, method, alpha, weights)
+        alpha = self.settings.hybrid_alpha if request.alpha is None and method == "convex" else request.alpha
+        return fuse(keyword_groups, semantic_groups, method, alpha, weights, len(parsed.semantic_text.split()))
 
     def _hit(
         self,

@@ -51,7 +51,7 @@ def test_environment_overrides() -> None:
         ({"ARCHIVE_SEARCH_EMBED_PRECISION": "int8"}, "ARCHIVE_SEARCH_EMBED_PRECISION: must be auto, bfloat16 or"),
         ({"ARCHIVE_SEARCH_INDEX_DIR": ""}, "ARCHIVE_SEARCH_INDEX_DIR: must not be empty"),
         ({"ARCHIVE_SEARCH_MODEL": " "}, "ARCHIVE_SEARCH_MODEL: must not be empty"),
-        ({"ARCHIVE_SEARCH_HYBRID_FUSION": "max"}, "ARCHIVE_SEARCH_HYBRID_FUSION: must be rrf or convex"),
+        ({"ARCHIVE_SEARCH_HYBRID_FUSION": "max"}, "ARCHIVE_SEARCH_HYBRID_FUSION: must be adaptive, rrf or convex"),
         ({"ARCHIVE_SEARCH_HYBRID_ALPHA": "1.5"}, "ARCHIVE_SEARCH_HYBRID_ALPHA: must be between 0 and 1"),
         ({"ARCHIVE_SEARCH_HYBRID_ALPHA": "half"}, "ARCHIVE_SEARCH_HYBRID_ALPHA: expected a number"),
         ({"ARCHIVE_SEARCH_SEMANTIC_CANDIDATES": "0"}, "ARCHIVE_SEARCH_SEMANTIC_CANDIDATES: must be at least 1"),

@@ -38,7 +38,10 @@ def test_split_stories_is_seeded_and_halves() -> None:
 
 
 def test_descriptive_sentence_skips_short_sentences_and_wraps() -> None:
-    body = "Lede that repeats the title of it all here.\n\nShort one. This sentence has exactly eight words in it.\n\nTiny."
+    body = (
+        "Lede that repeats the title of it all here.\n\n"
+        "Short one. This sentence has exactly eight words in it.\n\nTiny."
+    )
     assert descriptive_sentence(body, 1) == "This sentence has exactly eight words in it."
     assert descriptive_sentence(body, 2) == "Lede that repeats the title of it all here."  # wraps round
     assert descriptive_sentence("Too short. Also short.", 0) == ""

@@ -91,8 +91,6 @@ def evaluate_translations(console: Console, /, archive: Path, mode: str, as_json
     return EXIT_OK
 
 
-
-
 @command("evaluate-related", "precision@5/@10 and MRR of related articles against an archive's own relations")
 @click.argument("archive", type=click.Path(path_type=Path), metavar="ARCHIVE.jsonl")
 @click.option(

@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import math
+import re
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from indexer.archive import Article
 from indexer.schema import text_field
@@ -14,7 +19,7 @@ from search.engine import Engine
 from search.requests import RelatedRequest
 
 if TYPE_CHECKING:
-    from scipy.sparse import csr_matrix
+    import numpy.typing as npt
 
 #: Related articles asked for per source article (precision@10 needs ten).
 RELATED_DEPTH = 10
@@ -113,38 +118,51 @@ def more_like_this_ranker(engine: Engine) -> Ranker:
     return ranked
 
 
-def tfidf_matrix(articles: Sequence[Article]) -> csr_matrix:
-    """Rows of L2-normalised TF-IDF weights (sublinear tf, words of two letters or more) of title and body."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    vectorizer = TfidfVectorizer(sublinear_tf=True, min_df=1, token_pattern=r"(?u)\b\w\w+\b")
-    matrix: csr_matrix = vectorizer.fit_transform([f"{a.title}\n{a.body}" for a in articles])
-    return matrix
+_WORD = re.compile(r"\w\w+")
 
 
-def key_terms_scores(matrix: csr_matrix, row: int, terms: int = KEY_TERMS) -> Any:
-    """Every row's score against row ``row``'s ``terms`` heaviest TF-IDF terms (dot product)."""
-    import numpy as np
+class TfidfIndex:
+    """L2-normalised TF-IDF weights (sublinear tf, smoothed idf, words of two letters or more, lower
+    case) of every article's title and body, as per-term postings for key-terms scoring."""
 
-    source = matrix.getrow(row)
-    if source.nnz > terms:
-        dropped = np.ones(source.nnz, dtype=bool)
-        dropped[source.data.argsort()[-terms:]] = False
-        source.data[dropped] = 0.0
-        source.eliminate_zeros()
-    return (matrix @ source.T).toarray().ravel()
+    def __init__(self, articles: Sequence[Article]) -> None:
+        counts = [Counter(_WORD.findall(f"{a.title}\n{a.body}".lower())) for a in articles]
+        df = Counter(term for c in counts for term in c)
+        n = len(articles)
+        idf = {term: math.log((1 + n) / (1 + d)) + 1 for term, d in df.items()}
+        self.rows: list[dict[str, float]] = []
+        postings: dict[str, tuple[list[int], list[float]]] = {}
+        for row, c in enumerate(counts):
+            weights = {term: (1 + math.log(tf)) * idf[term] for term, tf in c.items()}
+            norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+            weights = {term: w / norm for term, w in weights.items()}
+            self.rows.append(weights)
+            for term, w in weights.items():
+                docs, values = postings.setdefault(term, ([], []))
+                docs.append(row)
+                values.append(w)
+        self.size = n
+        self.postings = {t: (np.array(d, dtype=np.int64), np.array(v)) for t, (d, v) in postings.items()}
+
+    def key_terms_scores(self, row: int, terms: int = KEY_TERMS) -> npt.NDArray[np.float64]:
+        """Every article's score against article ``row``'s ``terms`` heaviest terms (the dot product
+        of their weights)."""
+        source = self.rows[row]
+        scores = np.zeros(self.size)
+        for term in sorted(source, key=lambda t: (-source[t], t))[:terms]:
+            docs, values = self.postings[term]
+            scores[docs] += source[term] * values
+        return scores
 
 
-def tfidf_ranker(articles: Sequence[Article], matrix: csr_matrix | None = None) -> Ranker:
+def tfidf_ranker(articles: Sequence[Article], index: TfidfIndex | None = None) -> Ranker:
     """TF-IDF key terms: the articles with the highest weights on the source's ``KEY_TERMS`` heaviest terms."""
-    import numpy as np
-
-    matrix = tfidf_matrix(articles) if matrix is None else matrix
-    index_of = {a.id: i for i, a in enumerate(articles)}
+    index = TfidfIndex(articles) if index is None else index
+    row_of = {a.id: i for i, a in enumerate(articles)}
 
     def ranked(source: str) -> list[str]:
-        row = index_of[source]
-        scores = key_terms_scores(matrix, row)
+        row = row_of[source]
+        scores = index.key_terms_scores(row)
         scores[row] = -1.0
         best = np.argsort(-scores, kind="stable")[:RELATED_DEPTH]
         return [articles[int(i)].id for i in best if scores[int(i)] > 0]

@@ -1,4 +1,4 @@
-"""Translation pairs: does a version's title (or one of its body sentences) find the same article's version in another language?"""
+"""Translation pairs: does a version's title (or a body sentence) find the same story's version in another language?"""
 
 from __future__ import annotations
 
