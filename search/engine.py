@@ -375,7 +375,7 @@ class Engine:
         return hits.article(self.catalog, self._article_index(article_id))
 
     def related(self, request: RelatedRequest) -> ArticleRelated:
-        """The most similar other commentaries of an article (by article vector), grouped."""
+        """The most similar other commentaries of an article (passage by passage), grouped."""
         index = self._article_index(request.article_id)
         related = related_articles(self.catalog, index, request.limit, request.scope)
         return ArticleRelated(id=request.article_id, generation=self.generation_id, related=related)
