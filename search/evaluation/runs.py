@@ -66,12 +66,15 @@ def evaluate_collection(
     modes: Sequence[str],
     fusion: str | None = None,
     alpha: float | None = None,
+    per_query: bool = False,
 ) -> dict[str, Any]:
     """nDCG@10, Recall@100, MRR@10 (means over judged queries) and queries/s for each mode (hybrid
-    fused with ``fusion`` and ``alpha``, else as the settings say)."""
+    fused with ``fusion`` and ``alpha``, else as the settings say); with ``per_query``, each query's
+    nDCG@10 too (``per_query``: query id → value)."""
     results: dict[str, Any] = {}
     for mode in modes:
         ndcg, recall, mrr = [], [], []
+        by_query: dict[str, float] = {}
         started = time.perf_counter()
         for query_id, judged in collection.qrels.items():
             text = collection.queries[query_id]
@@ -81,6 +84,7 @@ def evaluate_collection(
                 else []
             )
             ndcg.append(ndcg_at_k(ranked, judged, 10))
+            by_query[query_id] = ndcg[-1]
             recall.append(recall_at_k(ranked, judged, 100))
             mrr.append(mrr_at_k(ranked, judged, 10))
         seconds = time.perf_counter() - started
@@ -92,6 +96,8 @@ def evaluate_collection(
             "queries": count,
             "queries_per_second": round(count / seconds, 1) if seconds > 0 else 0.0,
         }
+        if per_query:
+            results[mode]["per_query"] = by_query
     return results
 
 

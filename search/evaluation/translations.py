@@ -69,14 +69,20 @@ def evaluate_translations(
     modes: Sequence[str],
     shape: str = "title",
     groups: Collection[str] | None = None,
+    per_query: bool = False,
+    fusion: str | None = None,
+    alpha: float | None = None,
 ) -> dict[str, Any]:
     """For every translation group (of ``groups``, default all) and ordered language pair (a, b): the
     title of version a (or a body sentence, ``shape`` ``sentence``), filtered to language b — how
-    often is the group's own b version first, and within the top 10?"""
+    often is the group's own b version first, and within the top 10? With ``per_query``, each pair
+    also lists its queries' top-1 (``per_query``: group key → 0 or 1). ``fusion``, ``alpha``: hybrid's,
+    else the settings'."""
     catalog = engine.catalog
     results: dict[str, Any] = {}
     for mode in modes:
         pairs: dict[str, dict[str, float]] = {}
+        hits: dict[str, dict[str, int]] = {}
         for key, members in catalog.groups.items():
             if groups is not None and key not in groups:
                 continue
@@ -85,16 +91,20 @@ def evaluate_translations(
                 text = query_text(versions[source], shape, key)
                 if not text:
                     continue
-                ranked = [h["id"] for h in engine.search(plain_request(text, mode, (target,), size=10))["hits"]]
+                ranked = [
+                    h["id"] for h in engine.search(plain_request(text, mode, (target,), 10, fusion, alpha))["hits"]
+                ]
                 pair = pairs.setdefault(f"{source}->{target}", {"queries": 0, "top1": 0, "top10": 0})
                 pair["queries"] += 1
                 pair["top1"] += int(ranked[:1] == [versions[target].id])
+                hits.setdefault(f"{source}->{target}", {})[key] = int(ranked[:1] == [versions[target].id])
                 pair["top10"] += int(versions[target].id in ranked)
         results[mode] = {
             name: {
                 "queries": int(p["queries"]),
                 "top1": round(p["top1"] / p["queries"], 4),
                 "top10": round(p["top10"] / p["queries"], 4),
+                **({"per_query": hits[name]} if per_query else {}),
             }
             for name, p in sorted(pairs.items())
         }
