@@ -29,8 +29,10 @@ def passage_match(catalog: Catalog, index: int) -> npt.NDArray[np.float32]:
     owners = catalog.passage_article[order]
     starts = np.searchsorted(owners, np.arange(len(catalog.articles)))
     has = np.bincount(owners, minlength=len(catalog.articles)) > 0
-    best = np.maximum.reduceat(sims[order], np.minimum(starts, len(order) - 1), axis=0)
-    scores: npt.NDArray[np.float32] = np.where(has, best.mean(axis=1), -1.0).astype(np.float32)
+    # one segment per article with passages (an article without any would cut its neighbour's short)
+    best = np.maximum.reduceat(sims[order], starts[has], axis=0)
+    scores = np.full(len(catalog.articles), -1.0, dtype=np.float32)
+    scores[has] = best.mean(axis=1)
     return scores
 
 

@@ -56,3 +56,12 @@ def test_query_text_sentence_is_never_the_lede() -> None:
     article = Article(id="a", language="en", title="Title", body=body, published=dt.date(2020, 1, 1))
     assert query_text(article, "title", "k") == "Title"
     assert query_text(article, "sentence", "k") == "Second paragraph carries a long enough sentence for us."
+
+
+def test_descriptive_queries_find_their_translations(base_settings: Settings, embedder: Embedder) -> None:
+    articles = read_translation_archive(FIXTURES / "translations.jsonl")
+    with throwaway_engine(base_settings, embedder, articles) as engine:
+        results = evaluate_translations(engine, ("semantic",), "sentence", groups={"pot"}, per_query=True)
+    # the body sentence (one paragraph each here) of one story's versions finds the other versions
+    for pair, scores in results["semantic"].items():
+        assert scores == {"queries": 1, "top1": 1.0, "top10": 1.0, "per_query": {"pot": 1}}, pair
