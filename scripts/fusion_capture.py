@@ -36,9 +36,9 @@ class Recorder:
         self.last: dict[str, Any] = {}
         self._fuse, self._result_set = engine_module.fuse, engine_module.result_set
 
-    def fuse(self, keyword: Any, semantic: Any, method: str, alpha: float, weights: Any = None) -> Any:
+    def fuse(self, keyword: Any, semantic: Any, method: str, alpha: Any, weights: Any = None, *rest: Any) -> Any:
         self.last = {"keyword": dict(keyword), "semantic": dict(semantic), "weights": dict(weights or {})}
-        return self._fuse(keyword, semantic, method, alpha, weights)
+        return self._fuse(keyword, semantic, method, alpha, weights, *rest)
 
     def result_set(self, catalog: Any, matched: Any, semantic: Any, fused: Any) -> Any:
         articles, total, kept = self._result_set(catalog, matched, semantic, fused)
