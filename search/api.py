@@ -162,8 +162,9 @@ async def related_to_text(request: Request) -> JSONResponse:
 
 
 async def issues(request: Request) -> JSONResponse:
+    lang = issue_language(query_values(request.query_params.multi_items(), ISSUE_PARAMS))
     return JSONResponse(
-        await answer(request, lambda engine: {"generation": engine.generation_id, "issues": engine.issues()})
+        await answer(request, lambda engine: {"generation": engine.generation_id, "issues": engine.issues(lang)})
     )
 
 

@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from indexer.archive import LANGUAGES
 from indexer.embedder import Embedder, Relevance, model_relevance
 from indexer.generations import Generation, open_generation
@@ -44,7 +46,6 @@ from search.suggest import WordIndex, name_index, suggestions, title_index
 from search.vocabulary import LazyVocabulary
 
 if TYPE_CHECKING:
-    import numpy as np
     import numpy.typing as npt
 
 #: Hybrid: a keyword match covering at least this idf-weighted share of the query's terms counts fully;
@@ -184,14 +185,16 @@ class Engine:
     def search(self, request: SearchRequest) -> SearchResponse:
         """The search response document: understand the query, retrieve keyword and semantic
         candidates, keep those with real evidence, group and fuse them, then page, facet and
-        document the result set."""
+        document the result set. Without a query text: browse (``_browse``)."""
         started = time.perf_counter()
+        if request.browsing:
+            return self._browse(request, started)
         deadline = started + self.settings.query_time_budget
         keyword = KeywordMatches()
         with self.searcher() as searcher:
             understood = self._understand(searcher, request, deadline)
             parsed, filters = understood.parsed, understood.filters
-            mask = self.catalog.allowed(filters)
+            masks = self.catalog.masks(filters)
             if request.mode != "semantic":
                 keyword = retrieval.keyword_matches(
                     searcher,
@@ -199,32 +202,34 @@ class Engine:
                     self.catalog,
                     parsed,
                     filters,
-                    mask,
+                    masks.full,
                     rank_all=request.sort == "date" or request.page * request.size > RANKED_GROUPS,
+                    counted=masks.loose if masks.relaxed else None,
                 )
         query_vector = None
         semantic: dict[int, float] = {}
+        text = understood.corrected_to or parsed.semantic_text
         if request.mode != "keyword" and parsed.semantic_text and not filters.nothing and understood.meaningful:
-            query_vector = self.query_vector(understood.corrected_to or parsed.semantic_text)
-            semantic = self._semantic(query_vector, mask)
+            query_vector = self.query_vector(text)
+            semantic = self._semantic(query_vector, masks.full)
 
         fused = self._fuse(request, parsed, keyword, semantic)
-        if request.mode == "hybrid" and parsed.explicit:  # exact matches asked for: semantic only reorders them
-            real_semantic: dict[int, float] = {}
-        elif request.mode == "hybrid" and query_vector is not None:
-            reference = self._reference(understood.corrected_to or parsed.semantic_text, query_vector, semantic, mask)
-            real_semantic = retrieval.real_semantic(self.catalog, semantic, self.relevance, reference)
-        else:
-            real_semantic = retrieval.real_semantic(self.catalog, semantic, self.relevance)
+        real_semantic = self._real_semantic(request, parsed, text, query_vector, masks.full, semantic)
         candidates, total, fused = result_set(self.catalog, keyword.real, real_semantic, fused)
         ordered = rank_by_date(fused, group_dates(self.catalog, candidates)) if request.sort == "date" else rank(fused)
         start = (request.page - 1) * request.size
         if start and start >= total:
             raise PageOutOfRange(request.page, -(-total // request.size))
+        preferred = self._preferred(request, parsed.language)
         page = [
-            self._hit(g, fused[g], request, parsed, keyword, query_vector, deadline)
+            self._hit(g, fused[g], request, parsed, keyword, query_vector, deadline, preferred)
             for g in ordered[start:][: request.size]
         ]
+        relaxed = {}  # disjunctive facets: each set facet's candidates without its own filter
+        for facet, mask in masks.relaxed.items():
+            wide = keyword.counted_real if mask is None else keyword.counted_real[mask[keyword.counted_real]]
+            extra = self._real_semantic(request, parsed, text, query_vector, mask)
+            relaxed[facet] = np.union1d(wide, np.fromiter(extra, dtype=np.int64, count=len(extra)))
         return SearchResponse(
             query=request.q,
             interpreted_as=understood.interpreted_as,
@@ -237,9 +242,82 @@ class Engine:
             page=request.page,
             size=request.size,
             hits=page,
-            facets=facet_counts(self.catalog, candidates, filters.languages or (parsed.language,)),
+            facets=facet_counts(self.catalog, candidates, (preferred,), relaxed),
             took_ms=round((time.perf_counter() - started) * 1000, 2),
             partial=not understood.complete or time.perf_counter() > deadline,
+        )
+
+    @staticmethod
+    def _preferred(request: SearchRequest, detected: str | None) -> str:
+        """The language facets are labelled in and hits shown in first: the request's (the interface
+        language), else the ``lang`` filter's when it names one, else the query's."""
+        if request.language:
+            return request.language
+        if len(request.filters.languages) == 1:
+            return request.filters.languages[0]
+        return detected or (request.filters.languages or LANGUAGES)[0]
+
+    def _real_semantic(
+        self,
+        request: SearchRequest,
+        parsed: ParsedQuery,
+        text: str,
+        query_vector: npt.NDArray[np.float32] | None,
+        mask: npt.NDArray[np.bool_] | None,
+        semantic: dict[int, float] | None = None,
+    ) -> dict[int, float]:
+        """The semantic candidates with real evidence among the articles ``mask`` allows (searched
+        unless ``semantic`` gives them): above the model's floor, and in hybrid within its margin
+        of the query's best; none for a hybrid query that asks for exact matches."""
+        if query_vector is None or (request.mode == "hybrid" and parsed.explicit):
+            return {}  # exact matches asked for: semantic only reorders them
+        if semantic is None:
+            semantic = self._semantic(query_vector, mask)
+        if request.mode == "hybrid":
+            reference = self._reference(text, query_vector, semantic, mask)
+            return retrieval.real_semantic(self.catalog, semantic, self.relevance, reference)
+        return retrieval.real_semantic(self.catalog, semantic, self.relevance)
+
+    def _browse(self, request: SearchRequest, started: float) -> SearchResponse:
+        """Every article the filters allow, as translation groups newest first (a query's relevance
+        and meaning are undefined without one), with disjunctive facets."""
+        filters = request.filters
+        masks = self.catalog.masks(filters)
+        everything = np.arange(len(self.catalog.articles), dtype=np.int64)
+
+        def allowed(mask: npt.NDArray[np.bool_] | None) -> npt.NDArray[np.int64]:
+            return everything if mask is None else np.flatnonzero(mask)
+
+        candidates = allowed(masks.full)
+        dates = group_dates(self.catalog, candidates)
+        ordered = rank_by_date(dict.fromkeys(dates, 0.0), dates)
+        total = len(ordered)
+        start = (request.page - 1) * request.size
+        if start and start >= total:
+            raise PageOutOfRange(request.page, -(-total // request.size))
+        preferred = self._preferred(request, None)
+        page = []
+        for group in ordered[start:][: request.size]:
+            shown = display_version(self.catalog, group, filters.languages, preferred)
+            if masks.full is not None and not masks.full[shown]:  # e.g. another year's version: an allowed one
+                shown = next(i for i in self.catalog.groups[group] if masks.full[i])
+            page.append(hits.hit(self.catalog, group, shown, 0.0, hits.plain(self.catalog, shown)))
+        relaxed = {facet: allowed(mask) for facet, mask in masks.relaxed.items()}
+        return SearchResponse(
+            query="",
+            interpreted_as=None,
+            corrected_to=None,
+            suggestion=None,
+            mode=request.mode,
+            sort="date",
+            generation=self.generation_id,
+            total=total,
+            page=request.page,
+            size=request.size,
+            hits=page,
+            facets=facet_counts(self.catalog, candidates, (preferred,), relaxed),
+            took_ms=round((time.perf_counter() - started) * 1000, 2),
+            partial=False,
         )
 
     def _understand(self, searcher: Any, request: SearchRequest, deadline: float) -> Understood:
@@ -339,16 +417,19 @@ class Engine:
         keyword: KeywordMatches,
         query_vector: npt.NDArray[np.float32] | None,
         deadline: float,
+        preferred: str,
     ) -> Hit:
-        """A hit in the version shown; its snippet highlighted, or past the deadline only the lede's start."""
-        shown = display_version(self.catalog, group, request.filters.languages, parsed.language)
+        """A hit in the version shown; its snippet, title and lede highlighted, or past the deadline
+        only the lede's start (the title and lede plain)."""
+        shown = display_version(self.catalog, group, request.filters.languages, preferred)
+        terms = parsed.terms.get(self.catalog.articles[shown].language, frozenset())
         if not request.snippets:
             snippet = ""
         elif time.perf_counter() > deadline:
-            snippet = hits.plain(self.catalog, shown)
+            snippet, terms = hits.plain(self.catalog, shown), frozenset()
         else:
             snippet = hits.snippet(self.catalog, shown, parsed, shown in keyword.scores, query_vector)
-        return hits.hit(self.catalog, group, shown, score, snippet)
+        return hits.hit(self.catalog, group, shown, score, snippet, terms)
 
     # ------------------------------------------------------------------ articles, related, issues
 
@@ -388,9 +469,9 @@ class Engine:
             titles, names = self._completion_indexes
         return suggestions(request.q, request.language, request.limit, self.vocabulary.get(), titles, names)
 
-    def issues(self) -> list[IssueSummary]:
-        """The weekly issues, newest first, with their article counts."""
-        return issue_list(self.catalog)
+    def issues(self, language: str | None = None) -> list[IssueSummary]:
+        """The weekly issues, newest first, with their article counts and headlines (in ``language`` where possible)."""
+        return issue_list(self.catalog, language)
 
     def issue(self, start: str, language: str | None = None) -> Issue:
         """The commentaries of the weekly issue starting on ``start``."""

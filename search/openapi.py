@@ -124,7 +124,7 @@ def _path(name: str, schema: dict[str, Any], example: str) -> dict[str, Any]:
 PATHS: dict[str, Any] = {
     "/api/search": {
         "get": {
-            "summary": "Search the archive (keyword, semantic or hybrid), with facets and did-you-mean",
+            "summary": "Search the archive (keyword, semantic or hybrid), or browse it without a query, with facets",
             "operationId": "search",
             "parameters": query_parameters(SEARCH_PARAMS),
             "responses": {
@@ -189,9 +189,10 @@ PATHS: dict[str, Any] = {
     },
     "/api/issues": {
         "get": {
-            "summary": "The weekly issues, newest first, with article counts",
+            "summary": "The weekly issues, newest first, with article counts and headlines",
             "operationId": "issues",
-            "responses": {"200": _json(_ref("IssueList"), "the issues"), **_errors(503)},
+            "parameters": query_parameters(ISSUE_PARAMS),
+            "responses": {"200": _json(_ref("IssueList"), "the issues"), **_errors(400, 503)},
         }
     },
     "/api/issues/{start}": {
