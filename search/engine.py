@@ -20,7 +20,7 @@ from indexer.schema import TEXT_PARTS, text_field
 from indexer.settings import Settings
 from search import hits, retrieval
 from search.bm25 import PostingsScorer
-from search.catalog import Catalog
+from search.catalog import Catalog, FilterMasks
 from search.documents import (
     Article,
     ArticleRelated,
@@ -204,7 +204,7 @@ class Engine:
                     filters,
                     masks.full,
                     rank_all=request.sort == "date" or request.page * request.size > RANKED_GROUPS,
-                    counted=masks.loose if masks.relaxed else None,
+                    counted=self._counted(masks),
                 )
         query_vector = None
         semantic: dict[int, float] = {}
@@ -246,6 +246,13 @@ class Engine:
             took_ms=round((time.perf_counter() - started) * 1000, 2),
             partial=not understood.complete or time.perf_counter() > deadline,
         )
+
+    def _counted(self, masks: FilterMasks) -> npt.NDArray[np.bool_] | None:
+        """The articles whose keyword matches the disjunctive facets count (None: no facet filter set)."""
+        if not masks.relaxed:
+            return None
+        loose = masks.loose
+        return np.ones(len(self.catalog.articles), dtype=bool) if loose is None else loose
 
     @staticmethod
     def _preferred(request: SearchRequest, detected: str | None) -> str:
