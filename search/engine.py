@@ -242,7 +242,7 @@ class Engine:
             page=request.page,
             size=request.size,
             hits=page,
-            facets=facet_counts(self.catalog, candidates, (preferred,), relaxed),
+            facets=facet_counts(self.catalog, candidates, (preferred,), relaxed, filters),
             took_ms=round((time.perf_counter() - started) * 1000, 2),
             partial=not understood.complete or time.perf_counter() > deadline,
         )
@@ -322,7 +322,7 @@ class Engine:
             page=request.page,
             size=request.size,
             hits=page,
-            facets=facet_counts(self.catalog, candidates, (preferred,), relaxed),
+            facets=facet_counts(self.catalog, candidates, (preferred,), relaxed, filters),
             took_ms=round((time.perf_counter() - started) * 1000, 2),
             partial=False,
         )

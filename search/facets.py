@@ -18,6 +18,7 @@ import numpy as np
 from indexer.archive import LANGUAGES
 from search.catalog import Catalog, EntityColumn
 from search.documents import CategoryCount, EntityCount, Facets
+from search.requests import Filters
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -40,6 +41,7 @@ def facet_counts(
     candidates: npt.NDArray[np.int64],
     preferred: Sequence[str] = (),
     relaxed: Mapping[str, npt.NDArray[np.int64]] | None = None,
+    filters: Filters | None = None,
 ) -> Facets:
     """``{"language": {code: n}, "category": {key: {"label", "count"}}, "year": {"2024": n},
     "author": {key: {"label", "count"}}, "tag": {key: {"label", "count"}}}`` over the groups of
@@ -51,8 +53,8 @@ def facet_counts(
 
     Authors and tags are entities (one per person or tag, whatever the script), labelled and
     categories labelled in the ``preferred`` languages first; authors and tags the ``MAX_VALUES``
-    most frequent only; years newest first, languages in the preferred order, then en, ru, be; the
-    rest by count (then key).
+    most frequent only, and those ``filters`` choose; years newest first, languages in the
+    preferred order, then en, ru, be; the rest by count (then key).
     """
     relaxed = relaxed or {}
     order: dict[str, int] = {}
@@ -83,15 +85,22 @@ def facet_counts(
             for key, count in _by_count(Counter({str(k): n for k, n in categories.items() if n}))
         },
         year={year: years[year] for year in sorted(years, reverse=True) if years[year]},
-        author=_entities(catalog, catalog.authors, over("author")[0], languages_in_order),
-        tag=_entities(catalog, catalog.tags, over("tag")[0], languages_in_order),
+        author=_entities(
+            catalog, catalog.authors, over("author")[0], languages_in_order, filters.authors if filters else ()
+        ),
+        tag=_entities(catalog, catalog.tags, over("tag")[0], languages_in_order, filters.tags if filters else ()),
     )
 
 
 def _entities(
-    catalog: Catalog, column: EntityColumn, candidates: npt.NDArray[np.int64], languages: list[str]
+    catalog: Catalog,
+    column: EntityColumn,
+    candidates: npt.NDArray[np.int64],
+    languages: list[str],
+    filtered: tuple[str, ...] | None,
 ) -> dict[str, EntityCount]:
-    """The ``MAX_VALUES`` most frequent entities of a result set: how many groups carry each."""
+    """The ``MAX_VALUES`` most frequent entities of a result set, and the ``filtered`` ones (a
+    filter's values, so that a reader can always untick them): how many groups carry each."""
     in_set = np.zeros(len(catalog.articles), dtype=bool)
     in_set[candidates] = True
     chosen = in_set[column.article]
@@ -99,7 +108,9 @@ def _entities(
         return {}
     groups = catalog.group_code[column.article[chosen]]
     counts = _groups_per_value(groups, column.code[chosen], len(column.keys))
-    ranked = sorted((-n, column.keys[code], code) for code, n in enumerate(counts) if n)[:MAX_VALUES]
+    ranked = sorted((-n, column.keys[code], code) for code, n in enumerate(counts) if n)
+    wanted = set(column.codes(filtered or ()))
+    ranked = [r for i, r in enumerate(ranked) if i < MAX_VALUES or r[2] in wanted]
     return {key: EntityCount(label=column.label(code, languages), count=-negative) for negative, key, code in ranked}
 
 

@@ -115,7 +115,7 @@ class SearchParams(TypedDict, total=False):
     author: Annotated[Names, _about("author filter, any case (repeatable)")]
     tag: Annotated[Names, _about("tag filter, any case (repeatable)")]
     year: Annotated[
-        list[Annotated[int, Field(ge=1, le=9999), WHOLE]], _about("publication year (repeatable: any of them)", [2023])
+        list[Annotated[int, Field(ge=1, le=9999), WHOLE]], _about("publication year (repeatable: any of them)", [2022])
     ]
     since: Annotated[Day, _about("published on or after", "2020-01-01")]
     until: Annotated[Day, _about("published on or before (not before since)", "2025-12-31")]
