@@ -128,6 +128,7 @@ class Catalog:
         self.group_code = columns.group_code
         self.year = self.published // 10_000
         self.category_keys, self.category_code = np.unique(self.category, return_inverse=True)
+        self.category_number = {str(key): n for n, key in enumerate(self.category_keys)}
         self.category_labels: dict[str, dict[str, str]] = {}  # key → language → label (the versions' own)
         for a in sorted(self.articles, key=lambda a: a.id):
             if a.category and a.category_label:
@@ -175,10 +176,11 @@ class Catalog:
             high = date_number(filters.until) if filters.until else 99_999_999
             base = (self.published >= low) & (self.published <= high)
         own: dict[str, npt.NDArray[np.bool_]] = {}
-        if filters.languages:
-            own["language"] = np.isin(self.language, filters.languages)
+        if filters.languages:  # compared as integer codes: cheaper than strings
+            own["language"] = np.isin(self.language_code, [LANGUAGES.index(lang) for lang in filters.languages])
         if filters.categories:
-            own["category"] = np.isin(self.category, filters.categories)
+            codes = [self.category_number[c] for c in filters.categories if c in self.category_number]
+            own["category"] = np.isin(self.category_code, codes)
         if filters.years:
             own["year"] = np.isin(self.year, filters.years)
         if filters.authors:
