@@ -53,6 +53,9 @@ if TYPE_CHECKING:
 FULL_COVERAGE = 0.5
 #: Distinct query texts whose embeddings are kept (384 floats each: 2,048 take 3 MB).
 QUERY_VECTOR_CACHE = 2048
+#: Distinct query texts whose passages above the relevance floor are kept (a row and a score each,
+#: usually hundreds): the disjunctive facets of a filtered search — the same text refined — use them.
+ABOVE_FLOOR_CACHE = 256
 #: Whoosh searchers an engine keeps (and searches it runs at once; more requests wait for one).
 MAX_SEARCHERS = 2
 #: Typo tolerance: a correction's terms weigh this much of the typed word's (docs/search.md).
@@ -87,6 +90,7 @@ class Engine:
         self.catalog = Catalog(generation)
         self._query_vectors: OrderedDict[str, npt.NDArray[np.float32]] = OrderedDict()
         self._references: OrderedDict[str, dict[str, float]] = OrderedDict()  # query text → best cosine per language
+        self._above_floor: OrderedDict[str, tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]] = OrderedDict()
         self._vectors_lock = threading.Lock()
         self._searchers: list[Any] = []  # idle Whoosh searchers, reused (each serves one thread at a time)
         self._searchers_lock = threading.Lock()
@@ -151,6 +155,7 @@ class Engine:
         with self._vectors_lock:
             self._query_vectors.clear()
             self._references.clear()
+            self._above_floor.clear()
 
     @contextlib.contextmanager
     def searcher(self) -> Iterator[Any]:
@@ -226,9 +231,10 @@ class Engine:
             for g in ordered[start:][: request.size]
         ]
         relaxed = {}  # disjunctive facets: each set facet's candidates without its own filter
+        semantic_relaxed = self._relaxed_semantic(request, parsed, text, query_vector, masks)
         for facet, mask in masks.relaxed.items():
             wide = keyword.counted_real if mask is None else keyword.counted_real[mask[keyword.counted_real]]
-            extra = self._real_semantic(request, parsed, text, query_vector, mask)
+            extra = semantic_relaxed[facet]
             relaxed[facet] = np.union1d(wide, np.fromiter(extra, dtype=np.int64, count=len(extra)))
         return SearchResponse(
             query=request.q,
@@ -387,6 +393,48 @@ class Engine:
                 self._references[text] = found
                 if len(self._references) > QUERY_VECTOR_CACHE:
                     self._references.popitem(last=False)
+        return found
+
+    def _relaxed_semantic(
+        self,
+        request: SearchRequest,
+        parsed: ParsedQuery,
+        text: str,
+        vector: npt.NDArray[np.float32] | None,
+        masks: FilterMasks,
+    ) -> dict[str, dict[int, float]]:
+        """For each facet whose filter is set: the real semantic candidates with that filter left out.
+        With a relevance floor they come from the query's passages above it (one range search,
+        remembered per text): a facet's are the first ``SEMANTIC_CANDIDATES`` its mask allows, as
+        its own faiss search would keep them; without one, one faiss search per facet."""
+        if vector is None or (request.mode == "hybrid" and parsed.explicit) or not masks.relaxed:
+            return {facet: {} for facet in masks.relaxed}
+        k = self.settings.semantic_candidates
+        above = self._rows_above(text, vector) if self.relevance else None
+        found = {}
+        for facet, mask in masks.relaxed.items():
+            if above is None:
+                semantic = self._semantic(vector, mask)
+            else:
+                semantic = retrieval.candidates_among(self.catalog, *above, mask, k)
+            found[facet] = self._real_semantic(request, parsed, text, vector, mask, semantic)
+        return found
+
+    def _rows_above(
+        self, text: str, vector: npt.NDArray[np.float32]
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+        """The query's passage rows at or above the relevance floor, best first (remembered per text)."""
+        with self._vectors_lock:
+            found = self._above_floor.get(text)
+            if found is not None:
+                self._above_floor.move_to_end(text)
+                return found
+        assert self.relevance is not None
+        found = retrieval.rows_above(self.generation.vectors, vector, self.relevance.floor)
+        with self._vectors_lock:
+            self._above_floor[text] = found
+            if len(self._above_floor) > ABOVE_FLOOR_CACHE:
+                self._above_floor.popitem(last=False)
         return found
 
     def _semantic(self, vector: npt.NDArray[np.float32], mask: npt.NDArray[np.bool_] | None) -> dict[int, float]:

@@ -187,6 +187,38 @@ def semantic_scores(
     return best
 
 
+def rows_above(
+    index: Any, query_vector: npt.NDArray[np.float32], floor: float
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+    """Every passage row whose cosine to the query is at or above ``floor`` (faiss's range search over
+    the whole index, the same products as its top-k searches), best first."""
+    limit_faiss_threads(1)
+    radius = float(np.nextafter(np.float32(floor), np.float32(-np.inf)))  # the range is "above": keep == floor
+    _lims, scores, rows = index.range_search(query_vector.reshape(1, -1), radius)
+    order = np.argsort(-scores, kind="stable")
+    return rows[order].astype(np.int64), scores[order]
+
+
+def candidates_among(
+    catalog: Catalog,
+    rows: npt.NDArray[np.int64],
+    scores: npt.NDArray[np.float32],
+    mask: npt.NDArray[np.bool_] | None,
+    k: int,
+) -> dict[int, float]:
+    """``semantic_scores``' candidates at or above a floor, from the rows above it (``rows_above``): of
+    the ``k`` best passages the mask allows, those above the floor are the first ``k`` allowed of
+    these (a passage below it ranks after all of them), each article scored by its best."""
+    articles = catalog.passage_article[rows]
+    if mask is not None:
+        allowed = mask[articles]
+        articles, scores = articles[allowed], scores[allowed]
+    best: dict[int, float] = {}
+    for article, score in zip(articles[:k].tolist(), scores[:k].tolist(), strict=True):
+        best.setdefault(article, score)  # best first: an article's first passage is its best
+    return best
+
+
 def best_per_language(catalog: Catalog, semantic: dict[int, float]) -> dict[str, float]:
     """The best cosine among ``semantic``'s candidates in each language (the margin's reference)."""
     best: dict[str, float] = {}
