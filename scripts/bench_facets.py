@@ -7,7 +7,8 @@ is a subprocess running its own checkout's code (``PYTHONPATH``), with its own i
 code (the embeddings come from the shared cache), answering the same requests in-process:
 
 - ``one``: one facet filter (a category);
-- ``two``: two facet filters (a language and an author, or a language and a tag);
+- ``two``: two facet filters (a language and an author, or a language and a tag, spelt in that
+  language, so that both sides find the same articles);
 
 each request's facets computed as its code computes them (this branch: disjunctive counts). Rounds
 alternate which side goes first (A B, B A, …); a warm-up round (query embeddings cached, caches
@@ -103,9 +104,9 @@ def requests(texts: list[str]) -> list[tuple[str, dict[str, Any]]]:
     for i, text in enumerate(texts):
         made.append(("one", {"q": text, "category": [categories[i % len(categories)]]}))
         language = ("en", "ru", "be")[i % 3]
-        second = (
-            {"author": [AUTHORS[i % len(AUTHORS)][0]]} if i % 2 else {"tag": [TAGS[i % len(TAGS)][SPELLING[language]]]}
-        )
+        # spelt in the chosen language, as its versions spell them: both sides find the same articles
+        pool = AUTHORS if i % 2 else TAGS
+        second = {"author" if i % 2 else "tag": [pool[i % len(pool)][SPELLING[language]]]}
         made.append(("two", {"q": text, "lang": [language], **second}))
     return made
 

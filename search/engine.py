@@ -235,7 +235,7 @@ class Engine:
         for facet, mask in masks.relaxed.items():
             wide = keyword.counted_real if mask is None else keyword.counted_real[mask[keyword.counted_real]]
             extra = semantic_relaxed[facet]
-            relaxed[facet] = np.union1d(wide, np.fromiter(extra, dtype=np.int64, count=len(extra)))
+            relaxed[facet] = np.union1d(wide, np.fromiter(extra, dtype=np.int64, count=len(extra))) if extra else wide
         return SearchResponse(
             query=request.q,
             interpreted_as=understood.interpreted_as,

@@ -101,9 +101,7 @@ def _entities(
 ) -> dict[str, EntityCount]:
     """The ``MAX_VALUES`` most frequent entities of a result set, and the ``filtered`` ones (a
     filter's values, so that a reader can always untick them): how many groups carry each."""
-    in_set = np.zeros(len(catalog.articles), dtype=bool)
-    in_set[candidates] = True
-    chosen = in_set[column.article]
+    chosen = _members(len(catalog.articles), candidates)[column.article]
     if not chosen.any():
         return {}
     groups = catalog.group_code[column.article[chosen]]
@@ -112,6 +110,13 @@ def _entities(
     wanted = set(column.codes(filtered or ()))
     ranked = [r for i, r in enumerate(ranked) if i < MAX_VALUES or r[2] in wanted]
     return {key: EntityCount(label=column.label(code, languages), count=-negative) for negative, key, code in ranked}
+
+
+def _members(count: int, candidates: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+    """A mask of ``count`` articles: the candidates'."""
+    in_set = np.zeros(count, dtype=bool)
+    in_set[candidates] = True
+    return in_set
 
 
 def _by_count(counter: Counter[str]) -> list[tuple[str, int]]:

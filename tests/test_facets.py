@@ -16,7 +16,7 @@ def search(engine: Engine, q: str, mode: str = "keyword", **kwargs: Any) -> Sear
     return engine.search(search_request({"q": q, "mode": mode, **kwargs}))
 
 
-@pytest.mark.parametrize("mode", ["keyword", "hybrid"])
+@pytest.mark.parametrize("mode", ["keyword", "hybrid", "semantic"])
 def test_facets_are_disjunctive_a_chosen_language_leaves_the_others_counted(engine: Engine, mode: str) -> None:
     q = "санкции sanctions санкцыі"
     result = search(engine, q, mode, lang=["ru"], size=2)
@@ -33,7 +33,7 @@ def test_facets_are_disjunctive_a_chosen_language_leaves_the_others_counted(engi
         assert search(engine, q, mode, lang=["ru"], category=[key])["total"] == value["count"]
 
 
-@pytest.mark.parametrize("mode", ["keyword", "hybrid"])
+@pytest.mark.parametrize("mode", ["keyword", "hybrid", "semantic"])
 def test_two_facet_filters_count_each_facet_with_the_other_applied(engine: Engine, mode: str) -> None:
     q = "санкции sanctions выбары"
     result = search(engine, q, mode, lang=["en"], category=["economy"])
@@ -204,3 +204,25 @@ def test_related_items_have_the_search_hit_shape(engine: Engine) -> None:
     related = engine.related(RelatedRequest(hit["id"], 3, "all"))["related"]
     assert related and all(set(r) == set(hit) for r in related)
     assert all(r["snippet"] == "" and r["category_label"] and r["url"] is not None for r in related)
+
+
+def test_candidates_above_the_floor_are_those_of_the_filtered_search(engine: Engine) -> None:
+    from search import retrieval
+
+    assert engine.relevance is not None
+    floor, k = engine.relevance.floor, engine.settings.semantic_candidates
+    catalog = engine.catalog
+    for text in ("sanctions against Belarus", "выборы президента", "атамная электрастанцыя"):
+        vector = engine.query_vector(text)
+        rows, scores = retrieval.rows_above(engine.generation.vectors, vector, floor)
+        assert len(rows) and (scores >= floor).all() and (scores[:-1] >= scores[1:]).all()
+        for mask in (None, catalog.language == "ru", catalog.category == "economy", catalog.year == 2022):
+            searched = retrieval.semantic_scores(engine.generation.vectors, catalog, vector, mask, k)
+            expected = {a: s for a, s in searched.items() if s >= floor}
+            found = retrieval.candidates_among(catalog, rows, scores, mask, k)
+            assert found.keys() == expected.keys()
+            assert all(abs(found[a] - expected[a]) < 1e-6 for a in found)
+        few = retrieval.candidates_among(catalog, rows, scores, None, 2)  # a top-k cut among them too
+        assert len(few) <= 2 and set(few) <= set(
+            retrieval.semantic_scores(engine.generation.vectors, catalog, vector, None, 2)
+        )
