@@ -105,14 +105,20 @@ def name_entities(articles: Sequence[Article], kind: str) -> Entities:
     union = _Union()
     spelt: dict[str, Counter[tuple[str, str]]] = defaultdict(Counter)  # folded → (language, spelling) → uses
     groups: dict[str, list[Article]] = defaultdict(list)
+    seen: dict[str, tuple[str, str]] = {}  # name as written → (folded, spelling): names repeat across articles
     for article in sorted(articles, key=lambda a: a.id):
         for name in getattr(article, kind):
-            union.find(folded(name))
-            spelt[folded(name)][(article.language, " ".join(name.split()))] += 1
+            known = seen.get(name)
+            if known is None:
+                known = seen[name] = (folded(name), " ".join(name.split()))
+            union.parent.setdefault(known[0], known[0])
+            spelt[known[0]][(article.language, known[1])] += 1
         groups[article.group_key].append(article)
     apart: list[tuple[str, str, str]] = []  # (group, spelling, spelling) the rule did not join
     unaligned: list[str] = []
     for group, versions in groups.items():
+        if len(versions) < 2:
+            continue
         for i, first in enumerate(versions):
             for second in versions[i + 1 :]:
                 names_a, names_b = getattr(first, kind), getattr(second, kind)

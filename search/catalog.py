@@ -33,9 +33,15 @@ class EntityColumn:
         self.entities: Entities = name_entities(articles, kind)
         self.keys = [e.key for e in self.entities.entities]
         self.code_of_key = {key: code for code, key in enumerate(self.keys)}
-        pairs = sorted(
-            {(i, self.entities.code_of[folded(name)]) for i, a in enumerate(articles) for name in getattr(a, kind)}
-        )
+        code_of: dict[str, int] = {}  # name as written → entity (names repeat across articles)
+        found: set[tuple[int, int]] = set()
+        for i, a in enumerate(articles):
+            for name in getattr(a, kind):
+                code = code_of.get(name)
+                if code is None:
+                    code = code_of[name] = self.entities.code_of[folded(name)]
+                found.add((i, code))
+        pairs = sorted(found)
         self.article = np.array([i for i, _ in pairs], dtype=np.int64)
         self.code = np.array([c for _, c in pairs], dtype=np.int64)
 
