@@ -62,8 +62,8 @@ def or_empty(schema: dict[str, Any]) -> dict[str, Any]:
     """A form field's schema: the value, or empty (an HTML form's field left empty: not given)."""
     if schema.get("type") == "array":
         return {**schema, "items": {"anyOf": [schema["items"], EMPTY]}}
-    if schema.get("type") == "string" and not schema.get("minLength") and "pattern" not in schema:
-        return schema  # an empty string is one of its values already
+    if schema.get("type") == "string" and not ({"minLength", "pattern", "format", "enum", "const"} & set(schema)):
+        return schema  # any text: an empty one is one of its values already
     default = {"default": schema["default"]} if "default" in schema else {}
     return {"anyOf": [{k: v for k, v in schema.items() if k != "default"}, EMPTY], **default}
 
