@@ -83,10 +83,11 @@ async def ready(request: Request) -> JSONResponse:
         )
 
 
-def search_request_from(params: QueryParams) -> SearchRequest:
-    """The validated search request of a query string (``lang``, ``category``, ``author`` and ``tag``
-    may repeat; ``as_typed=1`` turns off the keyboard-layout correction)."""
-    return search_request(query_values(params.multi_items(), SEARCH_PARAMS))
+def search_request_from(params: QueryParams, language: str | None = None) -> SearchRequest:
+    """The validated search request of a query string (``lang``, ``category``, ``author``, ``tag`` and
+    ``year`` may repeat; ``as_typed=1`` turns off the keyboard-layout correction); ``language``: the
+    preferred language of facet labels and versions shown (the pages' interface language)."""
+    return search_request(query_values(params.multi_items(), SEARCH_PARAMS), language)
 
 
 async def search(request: Request) -> JSONResponse:
