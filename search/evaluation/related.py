@@ -112,7 +112,7 @@ def more_like_this_ranker(engine: Engine) -> Ranker:
                 top=RELATED_DEPTH + 1,
                 numterms=KEY_TERMS,
             )
-            found = [catalog.articles[int(catalog.docnum_article[docnum])].id for docnum in results.docs()]
+            found = [catalog.articles[int(catalog.docnum_article[docnum])].id for docnum, _score in results.items()]
         return [other for other in found if other != source][:RELATED_DEPTH]
 
     return ranked
