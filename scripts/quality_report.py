@@ -326,7 +326,11 @@ descriptive queries on train (0.02, up to 10 words: train 0.694 against 0.691) g
 needs one more vector per article (Reuters: ~15 minutes of embedding on 2 cores). Belarusian↔Russian cognate folding on
 the keyword side and query-side translation of names were not tried in this round.
 
-**Related commentaries.** Kept: passage-by-passage scoring (table above; `docs/search.md`). Tried
+**Related commentaries.** The more_like_this rows of this page were measured again, on the same
+sources, after a fix (the first run of 2026-12-02 read Whoosh's set of every matching document
+as if it were the ranked top ten: Reuters P@10 0.152 then, 0.699 now; the translation archives
+stay at 0, more_like_this searching one language's field). Kept:
+passage-by-passage scoring (table above; `docs/search.md`). Tried
 and not kept (`scripts/related_experiments.py`, 2026-12-02): adding TF-IDF key terms to the vector
 score at weights 0.1–0.5 — MRR@10 on wmt21 0.734 → 0.705–0.601, NTREX 0.837 → 0.810–0.740, Reuters
 P@5 0.795 → 0.801 at best (weight 0.1) and lower above it.
