@@ -11,7 +11,7 @@ from typing import Any
 from whoosh.analysis.acore import Token
 from whoosh.highlight import ContextFragmenter, HtmlFormatter, highlight
 
-from indexer.analysis import TOKEN_PATTERN, language_analyzer
+from indexer.analysis import TOKEN_PATTERN, shared_analyzer
 
 MAX_FRAGMENTS = 3
 FRAGMENT_CHARS = 200
@@ -52,7 +52,7 @@ class WordCachedAnalyzer:
     """
 
     def __init__(self, language: str) -> None:
-        self._analyzer = language_analyzer(language)
+        self._analyzer = shared_analyzer(language)
         self._terms: dict[str, tuple[str, bool]] = {}  # word → (term, stopped)
         self._word = re.compile(TOKEN_PATTERN)
 

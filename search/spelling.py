@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from indexer.analysis import analyze, language_analyzer, spelling_analyzer
+from indexer.analysis import analyze, shared_analyzer, spelling_analyzer
 from indexer.archive import LANGUAGES
 from indexer.schema import TEXT_PARTS, text_field
 from indexer.variants import name_variant
@@ -29,12 +29,6 @@ SHORT_QUERY_WORDS = 5
 #: At most this many unknown words of a query are corrected; the rest are left as typed (bounds
 #: the work a long query of made-up words can cause).
 MAX_CORRECTED_WORDS = 3
-
-
-@cache
-def _analyzer(language: str) -> Any:
-    """One analyzer per language, built on first use (they hold stemming caches)."""
-    return language_analyzer(language)
 
 
 #: Corrections an engine remembers before it starts afresh.
@@ -68,7 +62,7 @@ class Lexicon:
         if self.known(word):
             return True
         for language in LANGUAGES:
-            for term in analyze(_analyzer(language), word):
+            for term in analyze(shared_analyzer(language), word):
                 if any((text_field(part, language), term) in self.reader for part in TEXT_PARTS):
                     return True
         return False
@@ -134,11 +128,14 @@ def _shared_prefix(a: str, b: str) -> int:
     return n
 
 
+@cache
+def _spelling() -> Any:
+    return spelling_analyzer()
+
+
 def query_words(text: str) -> list[tuple[int, int, str]]:
     """(start, end, analysed word) for every word of ``text``, as the spell field analyses them."""
-    return [
-        (token.startchar, token.endchar, token.text) for token in spelling_analyzer()(text, chars=True) if token.text
-    ]
+    return [(token.startchar, token.endchar, token.text) for token in _spelling()(text, chars=True) if token.text]
 
 
 @dataclass(frozen=True, slots=True)
