@@ -4,7 +4,8 @@ Each stage is one function of the pipeline (``search/engine.py`` and the modules
 with a timer that counts its *own* time (a stage called inside another is subtracted from it), so the
 stages add up to the answer's time; "other" is what no wrapped function covers (the searcher pool,
 the request value, building the response dict). "json" is encoding the answer as the API sends it
-(Starlette's ``JSONResponse.render``). Every query is asked once cold (the query-vector cache
+(Starlette's ``JSONResponse.render``); a digest of every answer (its timing left out) shows whether
+the trees answer alike. Every query is asked once cold (the query-vector cache
 emptied) after a warm-up on other texts, as ``bench_peer``'s cold phase does.
 
     PYTHONPATH=$PWD .venv/bin/python scripts/bench_stages.py --index-dir /tmp/perf-bbc --mode keyword
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import functools
+import hashlib
 import json
 import os
 import statistics
@@ -117,6 +119,7 @@ def child(args: argparse.Namespace) -> None:
     per_stage: dict[str, list[float]] = defaultdict(list)
     totals: list[float] = []
     sizes: list[int] = []
+    digest = hashlib.sha256()  # of every answer but its timing: trees that answer alike agree
     for text in texts:
         timer.own.clear()
         request = search_request({"q": text, "mode": args.mode})
@@ -127,6 +130,7 @@ def child(args: argparse.Namespace) -> None:
         body = JSONResponse(result).body
         json_ms = (time.perf_counter() - encode_started) * 1000
         sizes.append(len(body))
+        digest.update(json.dumps({**result, "took_ms": 0}, sort_keys=True).encode())
         covered = 0.0
         for stage, seconds in timer.own.items():
             per_stage[stage].append(seconds * 1000)
@@ -145,6 +149,7 @@ def child(args: argparse.Namespace) -> None:
                 "p95_ms": round(percentile(totals, 95), 3),
                 "mean_ms": round(sum(totals) / len(totals), 3),
                 "mean_bytes": round(sum(sizes) / len(sizes)),
+                "answers_sha256": digest.hexdigest(),
                 "stages_mean_ms": stages,
             }
         )
@@ -183,9 +188,12 @@ def compare(args: argparse.Namespace) -> None:
             "p95_ms": statistics.median(r["p95_ms"] for r in results),
             "mean_ms": statistics.median(r["mean_ms"] for r in results),
             "mean_bytes": results[0]["mean_bytes"],
+            "answers_sha256": sorted({r["answers_sha256"] for r in results}),
             "stages_mean_ms": {s: statistics.median(r["stages_mean_ms"].get(s, 0.0) for r in results) for s in stages},
         }
     table(summary)
+    answers = {digest for tree in summary.values() for digest in tree["answers_sha256"]}
+    print("answers: identical in every run" if len(answers) == 1 else f"answers DIFFER: {len(answers)} versions")
     print(json.dumps({"mode": args.mode, "rounds": args.rounds, "trees": summary}))
 
 

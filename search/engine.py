@@ -247,7 +247,9 @@ class Engine:
         the wrong keyboard layout is searched as meant; an unknown word is searched as typed and as
         its correction, the last word also as a prefix; parsed in every language. Bounded work,
         none past ``deadline``; as typed, the corrections only become a did-you-mean."""
-        lexicon = Lexicon(searcher.reader(), self.catalog.docnum_language, self.corrections)
+        lexicon = Lexicon(
+            searcher.reader(), self.catalog.docnum_language, self.corrections, words=self.vocabulary.built()
+        )
         forgiving = request.forgiving and request.syntax
         layout = meant_layout(request.q, lexicon.matches) if forgiving else None
         text = layout.text if layout else request.q

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -31,6 +31,12 @@ SHORT_QUERY_WORDS = 5
 MAX_CORRECTED_WORDS = 3
 
 
+class Nearby(Protocol):
+    """Words of the spell field within an edit distance (``search.vocabulary.Vocabulary``)."""
+
+    def within(self, word: str, distance: int, prefix: int = 0) -> list[str]: ...
+
+
 #: Corrections an engine remembers before it starts afresh.
 MAX_REMEMBERED = 50_000
 
@@ -46,8 +52,10 @@ class Lexicon:
         reader: Any,
         docnum_language: npt.NDArray[np.str_],
         corrections: dict[tuple[str, str, int], str | None] | None = None,
+        words: Nearby | None = None,
     ) -> None:
         self.reader = reader
+        self.words = words  # the generation's words in memory, once built: near words found in C
         self.docnum_language = docnum_language
         #: (word, language, distance) → correction, kept by the engine across requests (same index, same answer).
         self.corrections = corrections if corrections is not None else {}
@@ -109,7 +117,10 @@ class Lexicon:
 
     def _within(self, word: str, distance: int) -> list[str]:
         # one edit may be in the first letter (a few ms more on Reuters' 48 k words); two edits keep it
-        terms = self.reader.terms_within(SPELL_FIELD, word, distance, prefix=0 if distance == 1 else 1)
+        prefix = 0 if distance == 1 else 1
+        if self.words is not None:
+            return self.words.within(word, distance, prefix)
+        terms = self.reader.terms_within(SPELL_FIELD, word, distance, prefix=prefix)
         return [t.decode("utf-8") if isinstance(t, bytes) else str(t) for t in terms]
 
 
