@@ -17,6 +17,7 @@ from indexer.languages import detect_language
 from indexer.schema import TEXT_PARTS, text_field
 from indexer.settings import Settings
 from search import hits, retrieval
+from search.batching import QueryBatcher
 from search.bm25 import PostingsScorer
 from search.catalog import Catalog
 from search.documents import (
@@ -87,6 +88,10 @@ class Engine:
         self._query_vectors: OrderedDict[str, npt.NDArray[np.float32]] = OrderedDict()
         self._references: OrderedDict[str, dict[str, float]] = OrderedDict()  # query text → best cosine per language
         self._vectors_lock = threading.Lock()
+        # concurrent searches' query embeddings share forward passes (only where that changes no vector)
+        self.batcher = QueryBatcher(
+            lambda texts: self.embedder.embed_queries(texts), batched=getattr(embedder, "exact_query_batches", False)
+        )
         self._searchers: list[Any] = []  # idle Whoosh searchers, reused (each serves one thread at a time)
         self._searchers_lock = threading.Lock()
         self._searcher_slots = threading.BoundedSemaphore(MAX_SEARCHERS)
@@ -138,7 +143,7 @@ class Engine:
             if vector is not None:
                 self._query_vectors.move_to_end(text)
                 return vector
-        embedded: npt.NDArray[np.float32] = self.embedder.embed_queries([text])[0]
+        embedded = self.batcher.embed(text)
         with self._vectors_lock:
             self._query_vectors[text] = embedded
             if len(self._query_vectors) > QUERY_VECTOR_CACHE:
