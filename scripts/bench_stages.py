@@ -12,7 +12,8 @@ emptied) after a warm-up on other texts, as ``bench_peer``'s cold phase does.
 
 ``--tree DIR`` (repeatable) compares source trees side by side: each round runs one child process
 per tree (``PYTHONPATH=DIR``), the order alternating between rounds, and the medians over rounds of
-each stage's median are printed with their ratios to the first tree.
+each stage's mean are printed with their ratios to the first tree. ``--threads N`` asks the queries
+from N clients at once instead (cache emptied): queries/s, latency and the mean query-embedding batch.
 """
 
 from __future__ import annotations
@@ -111,6 +112,9 @@ def child(args: argparse.Namespace) -> None:
     settings = dataclasses.replace(Settings.from_env(), index_dir=args.index_dir)
     engine = Engine.open(settings, load_embedder(settings, quiet=True))
     texts = queries([args.archive], args.queries)
+    if args.threads > 1:
+        concurrent(engine, texts, args)
+        return
     timer = Timer()
     install(timer)
     for text in ["warm up the engine", "прогрев поиска", "прагрэў пошуку", "economy and trade", "election results"]:
@@ -156,6 +160,46 @@ def child(args: argparse.Namespace) -> None:
     )
 
 
+def concurrent(engine: Any, texts: list[str], args: argparse.Namespace) -> None:
+    """The queries from ``--threads`` clients at once, the query-vector cache emptied first: q/s."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from starlette.responses import JSONResponse
+
+    from search.requests import search_request
+
+    for text in ["warm up the engine", "прогрев поиска", "прагрэў пошуку", "economy and trade", "election results"]:
+        engine.search(search_request({"q": text, "mode": args.mode}))
+    engine.forget_query_vectors()
+
+    def one(text: str) -> float:
+        started = time.perf_counter()
+        JSONResponse(engine.search(search_request({"q": text, "mode": args.mode})))
+        return (time.perf_counter() - started) * 1000
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(args.threads) as pool:
+        timings = list(pool.map(one, texts))
+    wall = time.perf_counter() - started
+    sizes = getattr(getattr(engine, "batcher", None), "batch_sizes", [])
+    print(
+        json.dumps(
+            {
+                "mode": args.mode,
+                "queries": len(texts),
+                "qps": round(len(texts) / wall, 2),
+                "p50_ms": round(statistics.median(timings), 3),
+                "p95_ms": round(percentile(timings, 95), 3),
+                "mean_ms": round(sum(timings) / len(timings), 3),
+                "mean_batch": round(sum(sizes) / len(sizes), 2) if sizes else 1.0,
+                "mean_bytes": 0,
+                "answers_sha256": "",
+                "stages_mean_ms": {},
+            }
+        )
+    )
+
+
 def compare(args: argparse.Namespace) -> None:
     trees = [Path(t).resolve() for t in args.tree]
     runs: dict[Path, list[dict[str, Any]]] = {tree: [] for tree in trees}
@@ -175,6 +219,8 @@ def compare(args: argparse.Namespace) -> None:
                 str(args.queries),
                 "--archive",
                 str(args.archive),
+                "--threads",
+                str(args.threads),
             ]
             env = {**os.environ, "PYTHONPATH": str(tree)}
             out = subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout
@@ -187,13 +233,16 @@ def compare(args: argparse.Namespace) -> None:
             "p50_ms": statistics.median(r["p50_ms"] for r in results),
             "p95_ms": statistics.median(r["p95_ms"] for r in results),
             "mean_ms": statistics.median(r["mean_ms"] for r in results),
+            **({"qps": statistics.median(r["qps"] for r in results)} if "qps" in results[0] else {}),
+            **({"mean_batch": statistics.median(r["mean_batch"] for r in results)} if "qps" in results[0] else {}),
             "mean_bytes": results[0]["mean_bytes"],
             "answers_sha256": sorted({r["answers_sha256"] for r in results}),
             "stages_mean_ms": {s: statistics.median(r["stages_mean_ms"].get(s, 0.0) for r in results) for s in stages},
         }
     table(summary)
-    answers = {digest for tree in summary.values() for digest in tree["answers_sha256"]}
-    print("answers: identical in every run" if len(answers) == 1 else f"answers DIFFER: {len(answers)} versions")
+    answers = {digest for tree in summary.values() for digest in tree["answers_sha256"]} - {""}
+    if answers:
+        print("answers: identical in every run" if len(answers) == 1 else f"answers DIFFER: {len(answers)} versions")
     print(json.dumps({"mode": args.mode, "rounds": args.rounds, "trees": summary}))
 
 
@@ -211,7 +260,9 @@ def table(summary: dict[str, Any]) -> None:
         if len(trees) > 1:
             line += f"{values[-1] / values[0]:8.2f}" if values[0] else f"{'':8}"
         print(line)
-    for key in ("mean_ms", "p50_ms", "p95_ms", "mean_bytes"):
+    for key in ("mean_ms", "p50_ms", "p95_ms", "mean_bytes", "qps", "mean_batch"):
+        if key not in summary[trees[0]]:
+            continue
         values = [summary[t][key] for t in trees]
         line = f"{key:32}" + "".join(f"{v:16.3f}" for v in values)
         if len(trees) > 1 and values[0]:
@@ -226,6 +277,7 @@ def main() -> None:
     parser.add_argument("--mode", choices=("keyword", "hybrid", "semantic"), default="keyword")
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1, help="> 1: clients at once, q/s only (no stages)")
     parser.add_argument("--tree", action="append", default=[], help="source tree to compare (repeatable)")
     parser.add_argument("--role", choices=("child",), help=argparse.SUPPRESS)
     args = parser.parse_args()
