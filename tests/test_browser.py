@@ -85,13 +85,26 @@ def test_search_facet_pages_article_and_related_in_chromium(chromium: str, serve
             assert page.locator(".snippet mark").count() > 0
             shot(page, "02-search-ru")
 
-            # a facet: Russian versions only
-            page.locator("aside.facets a", has_text="Русский").click()
+            # a facet: Russian versions only (ticking a box applies it at once)
+            page.locator("aside.facets input[name=lang][value=ru]").check()
             page.wait_for_url("**lang=ru**")
-            expect(page.locator("aside.facets a.selected", has_text="Русский")).to_be_visible()
+            expect(page.locator("aside.facets input[name=lang][value=ru]")).to_be_checked()
             assert all(
                 lang == "ru" for lang in page.locator("ol.hits > li.hit").evaluate_all("els => els.map(e => e.lang)")
             )
+            russian_only = int((page.locator("p.count").text_content() or "").split()[0])
+            # multi-select: Belarusian ticked too; both stay ticked, English is still offered
+            page.locator("aside.facets input[name=lang][value=be]").check()
+            page.wait_for_url("**lang=be**")
+            assert "lang=ru" in page.url
+            expect(page.locator("aside.facets input[name=lang][value=ru]")).to_be_checked()
+            expect(page.locator("aside.facets input[name=lang][value=be]")).to_be_checked()
+            expect(page.locator("aside.facets input[name=lang][value=en]")).not_to_be_checked()
+            languages = page.locator("ol.hits > li.hit").evaluate_all("els => els.map(e => e.lang)")
+            assert set(languages) <= {"ru", "be"}  # each commentary in the query's language where it can
+            assert int((page.locator("p.count").text_content() or "").split()[0]) >= russian_only
+            page.locator("aside.facets input[name=lang][value=be]").uncheck()
+            page.wait_for_function("() => !location.search.includes('lang=be')")
             shot(page, "03-facet-ru")
 
             # page 2 continues page 1
