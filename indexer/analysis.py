@@ -9,7 +9,7 @@ Bump ``ANALYZER_VERSION`` whenever the output of any analyzer changes.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 from whoosh.analysis import LowercaseFilter, RegexTokenizer, StemFilter, StopFilter
@@ -165,6 +165,14 @@ def language_analyzer(language: str) -> Analyzer:
         stemmer = StemFilter(lang=language, ignore=sorted(VARIANTS), cachesize=100_000)
         return _base() | stop | NameVariantFilter() | stemmer | NameVariantFilter()
     raise ValueError(f"no analyzer for language {language!r}")
+
+
+@cache
+def shared_analyzer(language: str) -> Analyzer:
+    """The process's one stemming analyzer of ``language`` for the query side (parsing, spelling,
+    snippets): building one folds its stop list and starts an empty stemming cache, so a fresh one
+    per query paid both and never stemmed from the cache (~2 ms of every search)."""
+    return language_analyzer(language)
 
 
 def spelling_analyzer() -> Analyzer:

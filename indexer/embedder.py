@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from indexer import attention
 from indexer.errors import ModelError
 from indexer.passages import count_words
 from indexer.settings import BUNDLED_MODEL, FAKE_MODEL_PREFIX, Settings
@@ -113,6 +114,8 @@ class SentenceTransformerEmbedder:
             if precision == "bfloat16":  # after the checksum, which identifies the float32 weights
                 self._model.to(torch.bfloat16)
         self._model.eval()
+        #: whether a batch of queries embeds bit for bit as each query alone (indexer/attention.py)
+        self.exact_query_batches = attention.install(self._model)
         dimension = self._model.get_embedding_dimension()
         if not dimension:
             raise ModelError(f"model {path_or_name!r} does not report an embedding dimension")
@@ -130,14 +133,16 @@ class SentenceTransformerEmbedder:
     def info(self) -> ModelInfo:
         return self._info
 
-    def _encode(self, texts: Sequence[str], model: Any = None) -> npt.NDArray[np.float32]:
+    def _encode(
+        self, texts: Sequence[str], model: Any = None, batch_size: int | None = None
+    ) -> npt.NDArray[np.float32]:
         """L2-normalised float32 vectors of ``texts`` (by ``model``, default this embedder's)."""
         import torch
 
         with torch.inference_mode():
             vectors = (model if model is not None else self._model).encode(
                 list(texts),
-                batch_size=self._batch_size,
+                batch_size=batch_size or self._batch_size,
                 convert_to_numpy=True,
                 normalize_embeddings=True,
                 show_progress_bar=False,
@@ -163,7 +168,13 @@ class SentenceTransformerEmbedder:
         return out
 
     def embed_queries(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
-        return self._encode([self._info.query_prefix + t for t in texts])
+        """Query vectors; several queries in one forward pass, each attending only to its own tokens
+        (so each vector is the one it gets alone: concurrent searches are batched, ``search/batching.py``)."""
+        prefixed = [self._info.query_prefix + t for t in texts]
+        if len(prefixed) > 1 and self.exact_query_batches:
+            with attention.rows_apart():
+                return self._encode(prefixed, batch_size=len(prefixed))
+        return self._encode(prefixed)
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         if not texts:
@@ -181,6 +192,7 @@ class FakeEmbedder:
 
     def __init__(self, dimension: int = 16, query_prefix: str = "query: ", passage_prefix: str = "passage: ") -> None:
         self._info = ModelInfo(f"{FAKE_MODEL_PREFIX}{dimension}", dimension, "fake", query_prefix, passage_prefix)
+        self.exact_query_batches = True  # each text's vector depends on it alone
 
     @property
     def info(self) -> ModelInfo:

@@ -180,6 +180,10 @@ class CountingEmbedder:
     def info(self) -> Any:
         return self.inner.info
 
+    @property
+    def exact_query_batches(self) -> bool:
+        return bool(getattr(self.inner, "exact_query_batches", False))
+
     def embed_passages(self, texts: Sequence[str], progress: Any = None) -> Any:
         return self.inner.embed_passages(texts, progress)
 

@@ -8,10 +8,11 @@ import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import orjson
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse as StarletteJSONResponse
 
 from indexer.errors import NoIndexError
 from search import analytics
@@ -36,6 +37,14 @@ from search.requests import (
 )
 
 T = TypeVar("T")
+
+
+class JSONResponse(StarletteJSONResponse):
+    """A JSON answer: compact UTF-8, non-ASCII as it is (no ``\\u`` escapes), encoded by orjson
+    (~15× faster than ``json.dumps`` on a results answer: scripts/bench_answers)."""
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
 
 
 def reloader_of(request: Request) -> Reloader:

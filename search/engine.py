@@ -19,6 +19,7 @@ from indexer.languages import detect_language
 from indexer.schema import TEXT_PARTS, text_field
 from indexer.settings import Settings
 from search import hits, retrieval
+from search.batching import QueryBatcher
 from search.bm25 import PostingsScorer
 from search.catalog import Catalog, FilterMasks
 from search.documents import (
@@ -92,6 +93,10 @@ class Engine:
         self._references: OrderedDict[str, dict[str, float]] = OrderedDict()  # query text → best cosine per language
         self._above_floor: OrderedDict[str, tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]] = OrderedDict()
         self._vectors_lock = threading.Lock()
+        # concurrent searches' query embeddings share forward passes (only where that changes no vector)
+        self.batcher = QueryBatcher(
+            lambda texts: self.embedder.embed_queries(texts), batched=getattr(embedder, "exact_query_batches", False)
+        )
         self._searchers: list[Any] = []  # idle Whoosh searchers, reused (each serves one thread at a time)
         self._searchers_lock = threading.Lock()
         self._searcher_slots = threading.BoundedSemaphore(MAX_SEARCHERS)
@@ -143,7 +148,7 @@ class Engine:
             if vector is not None:
                 self._query_vectors.move_to_end(text)
                 return vector
-        embedded: npt.NDArray[np.float32] = self.embedder.embed_queries([text])[0]
+        embedded = self.batcher.embed(text)
         with self._vectors_lock:
             self._query_vectors[text] = embedded
             if len(self._query_vectors) > QUERY_VECTOR_CACHE:
@@ -338,7 +343,9 @@ class Engine:
         the wrong keyboard layout is searched as meant; an unknown word is searched as typed and as
         its correction, the last word also as a prefix; parsed in every language. Bounded work,
         none past ``deadline``; as typed, the corrections only become a did-you-mean."""
-        lexicon = Lexicon(searcher.reader(), self.catalog.docnum_language, self.corrections)
+        lexicon = Lexicon(
+            searcher.reader(), self.catalog.docnum_language, self.corrections, words=self.vocabulary.built()
+        )
         forgiving = request.forgiving and request.syntax
         layout = meant_layout(request.q, lexicon.matches) if forgiving else None
         text = layout.text if layout else request.q

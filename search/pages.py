@@ -15,6 +15,7 @@ from starlette.responses import HTMLResponse
 from indexer.archive import LANGUAGES
 from search import analytics
 from search.api import answer, related_body, search_request_from
+from search.assets import static_url
 from search.documents import Facets
 from search.errors import PageOutOfRange
 from search.limits import MAX_RELATED_TEXT_CHARS
@@ -22,7 +23,6 @@ from search.logs import note_search
 from search.requests import ISSUE_PARAMS, MODES, RelatedRequest, issue_language, query_values, related_text_request
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
-STATIC_DIR = Path(__file__).resolve().parent / "static"
 LANGUAGE_NAMES = {"en": "English", "ru": "Русский", "be": "Беларуская"}
 #: Filters kept when the query changes (the page number is not).
 FILTER_PARAMS = ("lang", "category", "author", "tag", "year", "since", "until", "sort", "as_typed")
@@ -38,7 +38,9 @@ RELATED_ON_ARTICLE_PAGE = 5
 @cache
 def _environment() -> Environment:
     """The template environment, built on first use (autoescaping every template)."""
-    return Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(default=True))
+    environment = Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(default=True))
+    environment.globals["static_url"] = static_url  # assets by versioned address (search/assets.py)
+    return environment
 
 
 def render(template: str, status: int = 200, **context: Any) -> HTMLResponse:

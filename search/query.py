@@ -17,7 +17,7 @@ from whoosh.qparser import (
     WildcardPlugin,
 )
 
-from indexer.analysis import analyze, language_analyzer
+from indexer.analysis import analyze, shared_analyzer
 from indexer.archive import LANGUAGES
 from indexer.languages import detect_language
 from indexer.schema import TEXT_PARTS, text_field
@@ -75,7 +75,7 @@ def _parser(schema: Any, language: str) -> MultifieldParser:
 
 
 def _plain_query(text: str, language: str, extra: Mapping[str, float] | None = None) -> Any:
-    terms = analyze(language_analyzer(language), text)[:MAX_QUERY_TERMS]
+    terms = analyze(shared_analyzer(language), text)[:MAX_QUERY_TERMS]
     fields = [text_field(part, language) for part in TEXT_PARTS]
     leaves = [wq.Term(f, t) for f in fields for t in terms]
     leaves += [wq.Term(f, t, boost=w) for f in fields for t, w in (extra or {}).items() if t not in terms]
@@ -85,7 +85,7 @@ def _plain_query(text: str, language: str, extra: Mapping[str, float] | None = N
 def _alternative_terms(alternatives: Alternatives, language: str) -> tuple[dict[str, float], list[frozenset[str]]]:
     """The terms of ``alternatives`` in ``language`` with their weights, and for each typed word the
     set of its own terms and its alternatives' (a word of the query, for coverage)."""
-    analyzer = language_analyzer(language)
+    analyzer = shared_analyzer(language)
     weights: dict[str, float] = {}
     words = []
     for typed, others in alternatives.items():

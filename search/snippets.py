@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable, Iterator
 from functools import cache
@@ -11,7 +12,7 @@ from typing import Any
 from whoosh.analysis.acore import Token
 from whoosh.highlight import ContextFragmenter, HtmlFormatter, highlight
 
-from indexer.analysis import TOKEN_PATTERN, language_analyzer
+from indexer.analysis import TOKEN_PATTERN, shared_analyzer
 
 MAX_FRAGMENTS = 3
 FRAGMENT_CHARS = 200
@@ -54,7 +55,7 @@ class WordCachedAnalyzer:
     """
 
     def __init__(self, language: str) -> None:
-        self._analyzer = language_analyzer(language)
+        self._analyzer = shared_analyzer(language)
         self._terms: dict[str, tuple[str, bool]] = {}  # word → (term, stopped)
         self._word = WORD
 
@@ -63,37 +64,73 @@ class WordCachedAnalyzer:
         if known is None:
             tokens = [(t.text, t.stopped) for t in self._analyzer(word, removestops=False)]
             known = tokens[0] if len(tokens) == 1 else (word.lower(), True)
-            if len(self._terms) >= WORD_CACHE:
-                self._terms.clear()
-            self._terms[word] = known
+            self._remember(word, known)
         return known
+
+    def _remember(self, word: str, known: tuple[str, bool]) -> None:
+        if len(self._terms) >= WORD_CACHE:
+            self._terms.clear()
+        self._terms[word] = known
+
+    def terms(self, words: Iterable[str]) -> dict[str, tuple[str, bool]]:
+        """``term`` of each word; the words not seen before analysed in one pass of the analyzer over
+        them joined by spaces (each is one token of ``TOKEN_PATTERN``, and every filter works on one
+        token at a time, so each gets the term it gets alone) rather than one analyzer call each."""
+        found: dict[str, tuple[str, bool]] = {}
+        new: list[str] = []
+        for word in words:
+            known = self._terms.get(word)
+            if known is None:
+                new.append(word)
+            else:
+                found[word] = known
+        if not new:
+            return found
+        starts: dict[int, int] = {}  # offset in the joined text → the word's number
+        offset = 0
+        for number, word in enumerate(new):
+            starts[offset] = number
+            offset += len(word) + 1
+        tokens: list[list[tuple[str, bool]]] = [[] for _ in new]
+        number = -1
+        for token in self._analyzer(" ".join(new), removestops=False, chars=True):
+            number = starts.get(token.startchar, number)  # a word's later tokens start inside it
+            tokens[number].append((token.text, token.stopped))
+        for word, analysed in zip(new, tokens, strict=True):
+            known = analysed[0] if len(analysed) == 1 else self.term(word)  # anything unusual: alone
+            self._remember(word, known)
+            found[word] = known
+        return found
 
     def near_matches(self, text: str, terms: frozenset[str]) -> list[tuple[int, int, str]]:
         """(start, end, term) of the words of ``text`` within ``CONTEXT_CHARS`` of a word whose term is
         in ``terms`` (a stop word's term is ""); none when nothing matches. No fragment reaches
         further, so the highlighter need not walk the rest of a long body."""
         words = self._word.findall(text)
-        known = {word: self.term(word) for word in set(words)}
+        known = self.terms(set(words))
         hits = {word for word, (term, stopped) in known.items() if term in terms and not stopped}
         if not hits:
             return []
         spans = [m.span() for m in self._word.finditer(text)]
-        keep = bytearray(len(spans))
+        starts = [start for start, _end in spans]
+        ends = [end for _start, end in spans]
+        # the words kept: around each match, those starting at most CONTEXT_CHARS before it and
+        # ending at most CONTEXT_CHARS after it (words are in order, so each is one run of words)
+        runs: list[tuple[int, int]] = []
         for i, word in enumerate(words):
             if word in hits:
                 start, end = spans[i]
-                j = i
-                while j >= 0 and spans[j][0] >= start - CONTEXT_CHARS:
-                    keep[j] = 1
-                    j -= 1
-                j = i + 1
-                while j < len(spans) and spans[j][1] <= end + CONTEXT_CHARS:
-                    keep[j] = 1
-                    j += 1
+                low = bisect.bisect_left(starts, start - CONTEXT_CHARS, 0, i + 1)
+                high = bisect.bisect_right(ends, end + CONTEXT_CHARS, i + 1)
+                if runs and low <= runs[-1][1]:
+                    runs[-1] = (runs[-1][0], max(runs[-1][1], high))
+                else:
+                    runs.append((low, high))
         result = []
-        for i in (i for i, k in enumerate(keep) if k):
-            term, stopped = known[words[i]]
-            result.append((*spans[i], "" if stopped else term))
+        for low, high in runs:
+            for i in range(low, high):
+                term, stopped = known[words[i]]
+                result.append((*spans[i], "" if stopped else term))
         return result
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from indexer.analysis import analyze, language_analyzer, spelling_analyzer
+from indexer.analysis import analyze, shared_analyzer, spelling_analyzer
 from indexer.archive import LANGUAGES
 from indexer.schema import TEXT_PARTS, text_field
 from indexer.variants import name_variant
@@ -31,10 +31,10 @@ SHORT_QUERY_WORDS = 5
 MAX_CORRECTED_WORDS = 3
 
 
-@cache
-def _analyzer(language: str) -> Any:
-    """One analyzer per language, built on first use (they hold stemming caches)."""
-    return language_analyzer(language)
+class Nearby(Protocol):
+    """Words of the spell field within an edit distance (``search.vocabulary.Vocabulary``)."""
+
+    def within(self, word: str, distance: int, prefix: int = 0) -> list[str]: ...
 
 
 #: Corrections an engine remembers before it starts afresh.
@@ -52,8 +52,10 @@ class Lexicon:
         reader: Any,
         docnum_language: npt.NDArray[np.str_],
         corrections: dict[tuple[str, str, int], str | None] | None = None,
+        words: Nearby | None = None,
     ) -> None:
         self.reader = reader
+        self.words = words  # the generation's words in memory, once built: near words found in C
         self.docnum_language = docnum_language
         #: (word, language, distance) → correction, kept by the engine across requests (same index, same answer).
         self.corrections = corrections if corrections is not None else {}
@@ -68,7 +70,7 @@ class Lexicon:
         if self.known(word):
             return True
         for language in LANGUAGES:
-            for term in analyze(_analyzer(language), word):
+            for term in analyze(shared_analyzer(language), word):
                 if any((text_field(part, language), term) in self.reader for part in TEXT_PARTS):
                     return True
         return False
@@ -115,7 +117,10 @@ class Lexicon:
 
     def _within(self, word: str, distance: int) -> list[str]:
         # one edit may be in the first letter (a few ms more on Reuters' 48 k words); two edits keep it
-        terms = self.reader.terms_within(SPELL_FIELD, word, distance, prefix=0 if distance == 1 else 1)
+        prefix = 0 if distance == 1 else 1
+        if self.words is not None:
+            return self.words.within(word, distance, prefix)
+        terms = self.reader.terms_within(SPELL_FIELD, word, distance, prefix=prefix)
         return [t.decode("utf-8") if isinstance(t, bytes) else str(t) for t in terms]
 
 
@@ -134,11 +139,14 @@ def _shared_prefix(a: str, b: str) -> int:
     return n
 
 
+@cache
+def _spelling() -> Any:
+    return spelling_analyzer()
+
+
 def query_words(text: str) -> list[tuple[int, int, str]]:
     """(start, end, analysed word) for every word of ``text``, as the spell field analyses them."""
-    return [
-        (token.startchar, token.endchar, token.text) for token in spelling_analyzer()(text, chars=True) if token.text
-    ]
+    return [(token.startchar, token.endchar, token.text) for token in _spelling()(text, chars=True) if token.text]
 
 
 @dataclass(frozen=True, slots=True)

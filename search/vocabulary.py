@@ -49,6 +49,31 @@ class Vocabulary:
             frequencies.append(info.doc_frequency())
         self.words = words  # sorted, as the term index holds them
         self.frequency: npt.NDArray[np.int64] = np.array(frequencies, dtype=np.int64)
+        # for words within an edit distance: by length, and by length and first letter
+        self._by_length: dict[int, list[str]] = {}
+        self._by_start: dict[tuple[int, str], list[str]] = {}
+        for word in words:
+            self._by_length.setdefault(len(word), []).append(word)
+            self._by_start.setdefault((len(word), word[:1]), []).append(word)
+
+    def within(self, word: str, distance: int, prefix: int = 0) -> list[str]:
+        """The words at most ``distance`` (Levenshtein) edits from ``word`` whose first ``prefix``
+        (0 or 1) letters are its own: the terms Whoosh's ``terms_within`` finds in the spell field,
+        compared in C (rapidfuzz) against the words of the lengths that can be that close instead
+        of walking the term file with an automaton (~5 ms a word)."""
+        from rapidfuzz.distance import Levenshtein
+        from rapidfuzz.process import cdist
+
+        if prefix > 1:
+            raise ValueError("prefix: 0 or 1")
+        found: list[str] = []
+        for length in range(max(1, len(word) - distance), len(word) + distance + 1):
+            bucket = self._by_start.get((length, word[:1])) if prefix else self._by_length.get(length)
+            if not bucket:
+                continue
+            distances = cdist([word], bucket, scorer=Levenshtein.distance, score_cutoff=distance, dtype=np.int32)[0]
+            found.extend(bucket[i] for i in np.flatnonzero(distances <= distance).tolist())
+        return found
 
     def completions(self, prefix: str, limit: int, languages: tuple[str, ...] = ()) -> list[str]:
         """Up to ``limit`` words that start with ``prefix`` (and are longer), the most frequent first;
@@ -88,6 +113,10 @@ class LazyVocabulary:
             self.get()
         except Exception:  # noqa: BLE001 - the generation closed first: the next get() says why
             pass
+
+    def built(self) -> Vocabulary | None:
+        """The vocabulary if it is built already (never waits for it)."""
+        return self._value
 
     def get(self) -> Vocabulary:
         with self._lock:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
+from indexer.analysis import TOKEN_PATTERN
 from search.snippets import SCAN_CHARS, WordCachedAnalyzer, highlight_fragments, plain_snippet
 
 
@@ -59,3 +62,17 @@ def test_plain_snippet_of_a_long_text_reads_its_start() -> None:
     assert plain_snippet("word " * 2_000_000, limit=20) == "word word word word …"
     spaces = "a" + " " * SCAN_CHARS + "b"  # nothing shown past the part read, but the cut is marked
     assert plain_snippet(spaces) == "a …" and plain_snippet("a" + " " * 100 + "b") == "a b"
+
+
+@pytest.mark.parametrize("language", ["en", "ru", "be"])
+def test_words_analysed_together_get_the_terms_they_get_alone(language: str) -> None:
+    """One analyzer pass over many new words gives each the term (and stop flag) its own pass gives."""
+    text = (
+        "The sanctions Lukashenka's government's o'clock Mińsk running ran ÉCOLE "
+        "Санкции против Лукашенко выборы ёлка и в на Міншчыне сьнег жыцьцё пытаньне Эўропа ў і не "
+        "Беларусь’s сям’я 2020 x"
+    )
+    words = re.findall(TOKEN_PATTERN, text)
+    together = WordCachedAnalyzer(language).terms(set(words))
+    alone = WordCachedAnalyzer(language)
+    assert together == {word: alone.term(word) for word in set(words)}

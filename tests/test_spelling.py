@@ -191,3 +191,27 @@ def test_random_letters_are_not_corrected_into_a_query(engine: Engine) -> None:
 def test_keys_that_are_punctuation_on_the_other_layout_are_not_retyped(engine: Engine) -> None:
     # "элжукхрщэжчь" on the Latin layout is "'kjer[ho';xm": pieces of letters, not words
     assert search(engine, "элжукхрщэжчь")["interpreted_as"] is None
+
+
+def test_near_words_in_memory_are_whooshs_terms_within(engine: Engine) -> None:
+    """The vocabulary's C comparison finds exactly the words the term file's automaton walk finds:
+    typed words, words one or two edits from real ones, in every script, at both distances."""
+    import random
+
+    vocabulary = engine.vocabulary.get()
+    rng = random.Random(7)
+    words = rng.sample(vocabulary.words, 150)
+    typed = []
+    for word in words:
+        i = rng.randrange(len(word))
+        typed += [word, word[:i] + word[i + 1 :], word[:i] + "а" + word[i:], word[:i] + "e" + word[i + 1 :]]
+    typed += ["санкцйи", "goverment", "выбарау", "zzzzzzzzzzz"]
+    with engine.searcher() as searcher:
+        reader = searcher.reader()
+        for word in (w for w in typed if len(w) >= 2):  # corrections look up words of 3+ letters
+            for distance, prefix in ((1, 0), (2, 1)):
+                whoosh = {
+                    t.decode() if isinstance(t, bytes) else t
+                    for t in reader.terms_within("spell", word, distance, prefix=prefix)
+                }
+                assert set(vocabulary.within(word, distance, prefix)) == whoosh, (word, distance)
