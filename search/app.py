@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from indexer.errors import IndexerError
 from indexer.settings import Settings
-from search import admin, api, monitoring, openapi, pages
+from search import admin, api, feed, monitoring, openapi, pages, site
 from search.analytics import Recorder
 from search.errors import SearchError, Unauthorized
 from search.headers import SecurityHeaders
@@ -29,6 +29,7 @@ from search.live import LiveEngine, Reloader, build_summary, warn_unleased
 from search.logs import RequestLog, logging_config
 from search.memory import limit_arenas, release_freed
 from search.pages import STATIC_DIR
+from search.site import SitePrefix, route_path
 
 log = logging.getLogger("archive_search")
 
@@ -51,7 +52,7 @@ STATUS_BY_CODE = {
 
 
 #: Paths outside /api/ that answer JSON (errors included).
-JSON_PATHS = ("/health", "/ready", "/openapi.json", "/metrics")
+JSON_PATHS = ("/health", "/ready", "/openapi.json", "/metrics", "/feed.atom")
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -106,6 +107,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/related", pages.related, methods=["GET", "POST"]),
         Route("/issues", pages.issues),
         Route("/issues/{start}", pages.issue),
+        Route("/feed.atom", feed.endpoint),
+        Route("/robots.txt", site.robots),
+        Route("/site.css", site.site_stylesheet),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         Route("/health", api.health),
         Route("/ready", api.ready),
@@ -121,6 +125,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     metrics = monitoring.ServiceMetrics() if settings.metrics else None
     if metrics is not None and not settings.metrics_port:  # on METRICS_PORT, `serve` serves them instead
         routes.append(Route("/metrics", monitoring.endpoint))
+    if settings.logo:
+        routes.append(Route("/logo", site.logo))
     if settings.admin_token:  # without a token the admin endpoints do not exist (404)
         routes.append(Route("/api/admin/reload", api.admin_reload, methods=["POST"]))
         routes.append(Route("/admin/analytics", admin.analytics_page))
@@ -134,6 +140,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     }
     live = LiveEngine()
     middleware = [
+        Middleware(SitePrefix, settings=settings),  # first: every later step sees the path inside the app
         Middleware(RequestLog, settings=settings, metrics=metrics),  # outermost: sees every answer's status
         Middleware(SecurityHeaders, settings=settings),
         Middleware(AnswerUnexpected),
@@ -278,7 +285,8 @@ async def handle_error(request: Request, exc: Exception) -> Response:
     """Every exception → ``{"error": {"code", "message"}}`` under /api, a friendly page elsewhere."""
     status, code, message = error_parts(exc)
     headers = error_headers(exc)
-    if request.url.path.startswith("/api/") or request.url.path in JSON_PATHS:
+    path = route_path(request)
+    if path.startswith("/api/") or path in JSON_PATHS:
         body: dict[str, Any] = {"error": {"code": code, "message": message}}
         return JSONResponse(body, status_code=status, headers=headers)
-    return HTMLResponse(pages.error_page(status, message), status_code=status, headers=headers)
+    return HTMLResponse(pages.error_page(request, status, message), status_code=status, headers=headers)

@@ -2,45 +2,79 @@
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from indexer.archive import LANGUAGES
-from search import analytics
+from indexer.settings import UI_LANGUAGES, Settings
+from search import analytics, i18n, site
 from search.api import answer, related_body, search_request_from
 from search.documents import Facets
 from search.errors import PageOutOfRange
+from search.feed import FEED_PARAMS
+from search.front import front
 from search.limits import MAX_RELATED_TEXT_CHARS
 from search.logs import note_search
 from search.requests import ISSUE_PARAMS, MODES, RelatedRequest, issue_language, query_values, related_text_request
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-LANGUAGE_NAMES = {"en": "English", "ru": "Русский", "be": "Беларуская"}
 #: Filters kept when the query changes (the page number is not).
 FILTER_PARAMS = ("lang", "category", "author", "tag", "since", "until", "sort", "as_typed")
+
+
 #: Author and tag facets list this many values (selected ones always).
 FACET_VALUES_SHOWN = 12
 RELATED_ON_ARTICLE_PAGE = 5
 
 
 @cache
-def _environment() -> Environment:
-    """The template environment, built on first use (autoescaping every template)."""
-    return Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(default=True))
+def _environment(template_dir: str, language: str) -> Environment:
+    """The template environment of one interface language (autoescaping every template; the templates
+    of ``TEMPLATE_DIR`` first, then ours), built on first use."""
+    own = [FileSystemLoader(Path(template_dir).expanduser())] if template_dir else []
+    env = Environment(
+        loader=ChoiceLoader([*own, FileSystemLoader(TEMPLATES_DIR)]),
+        autoescape=select_autoescape(default=True),
+        extensions=["jinja2.ext.i18n"],
+    )
+    env.install_gettext_translations(i18n.translations(language), newstyle=True)  # type: ignore[attr-defined]
+    env.filters["day"] = partial(i18n.format_day, language=language)
+    env.globals.update(
+        language_name=partial(i18n.language_name, language=language),
+        ui=language,
+        ui_languages=UI_LANGUAGES,
+        own_names=i18n.OWN_NAMES,
+        modes=MODES,
+        article_path=site.article_path,
+    )
+    return env
 
 
-def render(template: str, status: int = 200, **context: Any) -> HTMLResponse:
-    """A page from ``template``; every value is escaped unless a template marks it safe."""
-    html = _environment().get_template(template).render(modes=MODES, **context)
-    return HTMLResponse(html, status_code=status)
+def render(
+    request: Request, template: str, status: int = 200, language: str | None = None, **context: Any
+) -> HTMLResponse:
+    """A page from ``template`` in the request's interface language; every value is escaped unless a
+    template marks it safe; every link is built under the public prefix (``site.Links``)."""
+    settings: Settings = request.app.state.settings
+    language = language or site.ui_language(request)
+    links = site.Links.of(request)
+    html = (
+        _environment(settings.template_dir, language)
+        .get_template(template)
+        .render(site=settings, links=links, href=links.href, asset=links.asset, **context)
+    )
+    response = HTMLResponse(html, status_code=status, headers={"Content-Language": language})
+    if not links.prefixed:  # the language came from the browser's header: caches must keep them apart
+        response.headers["Vary"] = "Accept-Language"
+    return response
 
 
 def url(items: list[tuple[str, str]]) -> str:
@@ -68,7 +102,9 @@ def _year_value(items: list[tuple[str, str]], year: str, since: str, until: str)
     return {"label": year, "url": address, "selected": selected}
 
 
-def facet_view(items: list[tuple[str, str]], facets: Facets, since: str, until: str) -> list[dict[str, Any]]:
+def facet_view(
+    items: list[tuple[str, str]], facets: Facets, since: str, until: str, language: str
+) -> list[dict[str, Any]]:
     """The facet lists of the page: each value with its count and the address that toggles it."""
 
     def values(name: str, counts: dict[str, Any], label: Any, limit: int | None = None) -> list[dict[str, Any]]:
@@ -80,13 +116,13 @@ def facet_view(items: list[tuple[str, str]], facets: Facets, since: str, until: 
             shown.append({"label": label(key), "count": count, "url": address, "selected": selected})
         return shown
 
-    languages = values("lang", facets["language"], lambda k: LANGUAGE_NAMES.get(k, k))
+    languages = values("lang", facets["language"], partial(i18n.language_name, language=language))
     for value, code in zip(languages, facets["language"], strict=True):
         value["lang"] = code
     return [
-        {"title": "Language", "values": languages},
+        {"name": "language", "values": languages},
         {
-            "title": "Category",
+            "name": "category",
             "values": [
                 {**v, "count": c["count"]}
                 for v, c in zip(
@@ -97,11 +133,11 @@ def facet_view(items: list[tuple[str, str]], facets: Facets, since: str, until: 
             ],
         },
         {
-            "title": "Year",
+            "name": "year",
             "values": [{**_year_value(items, y, since, until), "count": n} for y, n in facets["year"].items()],
         },
-        {"title": "Author", "values": values("author", facets["author"], str, FACET_VALUES_SHOWN)},
-        {"title": "Tag", "values": values("tag", facets["tag"], str, FACET_VALUES_SHOWN)},
+        {"name": "author", "values": values("author", facets["author"], str, FACET_VALUES_SHOWN)},
+        {"name": "tag", "values": values("tag", facets["tag"], str, FACET_VALUES_SHOWN)},
     ]
 
 
@@ -145,7 +181,7 @@ async def home(request: Request) -> HTMLResponse:
             last = (
                 url([*_without(items, "page"), ("page", str(exc.last))]) if exc.last else url(_without(items, "page"))
             )
-            return render("search.html", 404, **context, past_end=exc, last_url=last)
+            return render(request, "search.html", 404, **context, past_end=exc, last_url=last)
         if prev is None or analytics.normalise(prev) != analytics.normalise(q):
             analytics.count(request, search_request, result)
         note_search(request, result["mode"], result["total"])  # for the request log and the metrics
@@ -156,7 +192,8 @@ async def home(request: Request) -> HTMLResponse:
             refine_hidden=[
                 (k, v) for k, v in items if k in ("q", "mode", "lang", "category", "author", "tag", "as_typed", "prev")
             ],
-            facets=facet_view(items, result["facets"], context["since"], context["until"]),
+            facets=facet_view(items, result["facets"], context["since"], context["until"], site.ui_language(request)),
+            feed_url="/feed.atom?" + urlencode([(k, v) for k, v in items if k in FEED_PARAMS]),
             pages=page_links(items, page, size, total),
             prev_url=url([*_without(items, "page"), ("page", str(page - 1))]) if page > 1 else None,
             next_url=url([*_without(items, "page"), ("page", str(page + 1))]) if page * size < total else None,
@@ -170,7 +207,10 @@ async def home(request: Request) -> HTMLResponse:
             if filters
             else None,
         )
-    return render("search.html", **context)
+    else:
+        language = site.ui_language(request)
+        context["front"] = await answer(request, lambda engine: front(engine.catalog, language))
+    return render(request, "search.html", **context)
 
 
 async def article(request: Request) -> HTMLResponse:
@@ -179,7 +219,9 @@ async def article(request: Request) -> HTMLResponse:
     wanted = RelatedRequest(article_id, RELATED_ON_ARTICLE_PAGE, "past")
     doc, related = await answer(request, lambda engine: (engine.article(article_id), engine.related(wanted)))
     paragraphs = [" ".join(p.split()) for p in doc["body"].split("\n\n") if p.strip()]
-    return render("article.html", section="search", article=doc, paragraphs=paragraphs, related=related["related"])
+    return render(
+        request, "article.html", section="search", article=doc, paragraphs=paragraphs, related=related["related"]
+    )
 
 
 async def related(request: Request) -> HTMLResponse:
@@ -204,24 +246,26 @@ async def related(request: Request) -> HTMLResponse:
         )
         wanted = related_text_request(body, as_json)
         context["result"] = await answer(request, lambda engine: engine.related_to_text(wanted))
-    return render("related.html", **context)
+    return render(request, "related.html", **context)
 
 
 async def issues(request: Request) -> HTMLResponse:
     """The weekly issues, newest first."""
-    return render("issues.html", section="issues", issues=await answer(request, lambda engine: engine.issues()))
+    doc = await answer(request, lambda engine: engine.issues())
+    return render(request, "issues.html", section="issues", issues=doc)
 
 
 async def issue(request: Request) -> HTMLResponse:
-    """The commentaries of one weekly issue, in the language chosen with ``?lang=`` where possible."""
-    lang = issue_language(query_values(request.query_params.multi_items(), ISSUE_PARAMS))
+    """The commentaries of one weekly issue, in the language chosen with ``?lang=`` where possible (by
+    default the interface language)."""
+    chosen = issue_language(query_values(request.query_params.multi_items(), ISSUE_PARAMS))
+    lang = chosen or site.ui_language(request)
     start = request.path_params["start"]
     doc = await answer(request, lambda engine: engine.issue(start, lang))
-    return render("issue.html", section="issues", issue=doc, lang=lang, languages=LANGUAGES)
+    return render(request, "issue.html", section="issues", issue=doc, lang=lang, languages=LANGUAGES)
 
 
-def error_page(status: int, message: str) -> str:
-    """A friendly page for an error on an HTML route (the message escaped)."""
-    headings = {400: "that request could not be understood", 404: "page not found", 413: "that text is too long"}
-    heading = headings.get(status, f"error {status}" if status < 500 else "something went wrong on our side")
-    return bytes(render("error.html", status=status, heading=heading, message=message).body).decode("utf-8")
+def error_page(request: Request, status: int, message: str) -> str:
+    """A friendly page for an error on an HTML route in the reader's language (the message, shared
+    with the API, stays English and is marked so; escaped)."""
+    return bytes(render(request, "error.html", status, error_status=status, message=message).body).decode("utf-8")
