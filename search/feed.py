@@ -96,7 +96,8 @@ def atom(
             add(entry, "category", term=article["category"], label=article["category_label"] or article["category"])
         summary = article["lede"] or " ".join(article["body"].split())[:400]
         add(entry, "summary", summary, type="text")
-    return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="utf-8", xml_declaration=False)
+    document: bytes = ET.tostring(feed, encoding="utf-8", xml_declaration=False)
+    return b'<?xml version="1.0" encoding="utf-8"?>\n' + document
 
 
 def _not_modified(request: Request, etag: str, modified: dt.datetime) -> bool:

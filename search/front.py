@@ -13,6 +13,7 @@ from search.issues import issue_articles, issue_list
 class Category(TypedDict):
     key: str
     label: str
+    label_language: str  # the language the label is written in ("" when the key stands in for it)
     commentaries: int
 
 
@@ -33,15 +34,23 @@ def categories(catalog: Catalog, language: str) -> list[Category]:
         groups.setdefault(key, set()).add(catalog.group_of[index])
         if article.category_label:
             labels.setdefault(key, {}).setdefault(article.language, article.category_label)
-    shown = [
-        Category(key=key, label=_label(labels.get(key, {}), language) or key, commentaries=len(members))
-        for key, members in groups.items()
-    ]
+    shown = []
+    for key, members in groups.items():
+        label, label_language = _label(labels.get(key, {}), language)
+        shown.append(Category(key=key, label=label or key, label_language=label_language, commentaries=len(members)))
     return sorted(shown, key=lambda c: (-c["commentaries"], c["label"].casefold()))
 
 
-def _label(by_language: dict[str, str], language: str) -> str:
-    return by_language.get(language) or by_language.get("en") or next(iter(by_language.values()), "")
+def category_labels(catalog: Catalog, language: str) -> dict[str, tuple[str, str]]:
+    """Category key → (label, the label's language), the label in ``language`` where one exists."""
+    return {c["key"]: (c["label"], c["label_language"]) for c in categories(catalog, language)}
+
+
+def _label(by_language: dict[str, str], language: str) -> tuple[str, str]:
+    for code in (language, "en", *by_language):
+        if code in by_language:
+            return by_language[code], code
+    return "", ""
 
 
 def front(catalog: Catalog, language: str) -> Front:

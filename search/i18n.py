@@ -76,5 +76,5 @@ def format_day(iso: str, language: str) -> str:
 
 def language_name(code: str, language: str) -> str:
     """The name of the language ``code`` in the interface language (capitalised, as a label)."""
-    name = Locale.parse(language).languages.get(code, code)
+    name: str = Locale.parse(language).languages.get(code, code)
     return name[:1].upper() + name[1:]

@@ -19,7 +19,7 @@ from search.api import answer, related_body, search_request_from
 from search.documents import Facets
 from search.errors import PageOutOfRange
 from search.feed import FEED_PARAMS
-from search.front import front
+from search.front import category_labels, front
 from search.limits import MAX_RELATED_TEXT_CHARS
 from search.logs import note_search
 from search.requests import ISSUE_PARAMS, MODES, RelatedRequest, issue_language, query_values, related_text_request
@@ -103,7 +103,12 @@ def _year_value(items: list[tuple[str, str]], year: str, since: str, until: str)
 
 
 def facet_view(
-    items: list[tuple[str, str]], facets: Facets, since: str, until: str, language: str
+    items: list[tuple[str, str]],
+    facets: Facets,
+    since: str,
+    until: str,
+    language: str,
+    labels: dict[str, tuple[str, str]] | None = None,
 ) -> list[dict[str, Any]]:
     """The facet lists of the page: each value with its count and the address that toggles it."""
 
@@ -126,7 +131,11 @@ def facet_view(
             "values": [
                 {**v, "count": c["count"]}
                 for v, c in zip(
-                    values("category", facets["category"], lambda k: facets["category"][k]["label"]),
+                    values(
+                        "category",
+                        facets["category"],
+                        lambda k: (labels or {}).get(k, (facets["category"][k]["label"], ""))[0],
+                    ),
                     facets["category"].values(),
                     strict=True,
                 )
@@ -164,6 +173,7 @@ async def home(request: Request) -> HTMLResponse:
     q = params.get("q", "").strip()
     items = [*params.multi_items(), ("prev", q)] if q else list(params.multi_items())
     mode = params.get("mode") or "hybrid"
+    language = site.ui_language(request)
     context: dict[str, Any] = {
         "section": "search",
         "q": q,
@@ -176,7 +186,9 @@ async def home(request: Request) -> HTMLResponse:
     if q:
         search_request = search_request_from(params)
         try:
-            result = await answer(request, lambda engine: engine.search(search_request))
+            result, labels = await answer(
+                request, lambda engine: (engine.search(search_request), category_labels(engine.catalog, language))
+            )
         except PageOutOfRange as exc:  # a stale or edited link: say so, and offer the last page
             last = (
                 url([*_without(items, "page"), ("page", str(exc.last))]) if exc.last else url(_without(items, "page"))
@@ -192,7 +204,8 @@ async def home(request: Request) -> HTMLResponse:
             refine_hidden=[
                 (k, v) for k, v in items if k in ("q", "mode", "lang", "category", "author", "tag", "as_typed", "prev")
             ],
-            facets=facet_view(items, result["facets"], context["since"], context["until"], site.ui_language(request)),
+            facets=facet_view(items, result["facets"], context["since"], context["until"], language, labels),
+            category_labels=labels,
             feed_url="/feed.atom?" + urlencode([(k, v) for k, v in items if k in FEED_PARAMS]),
             pages=page_links(items, page, size, total),
             prev_url=url([*_without(items, "page"), ("page", str(page - 1))]) if page > 1 else None,
@@ -208,7 +221,6 @@ async def home(request: Request) -> HTMLResponse:
             else None,
         )
     else:
-        language = site.ui_language(request)
         context["front"] = await answer(request, lambda engine: front(engine.catalog, language))
     return render(request, "search.html", **context)
 
@@ -217,10 +229,20 @@ async def article(request: Request) -> HTMLResponse:
     """One article: its text, its language versions and its related past commentaries."""
     article_id = request.path_params["article_id"]
     wanted = RelatedRequest(article_id, RELATED_ON_ARTICLE_PAGE, "past")
-    doc, related = await answer(request, lambda engine: (engine.article(article_id), engine.related(wanted)))
+    language = site.ui_language(request)
+    doc, related, labels = await answer(
+        request,
+        lambda engine: (engine.article(article_id), engine.related(wanted), category_labels(engine.catalog, language)),
+    )
     paragraphs = [" ".join(p.split()) for p in doc["body"].split("\n\n") if p.strip()]
     return render(
-        request, "article.html", section="search", article=doc, paragraphs=paragraphs, related=related["related"]
+        request,
+        "article.html",
+        section="search",
+        article=doc,
+        paragraphs=paragraphs,
+        related=related["related"],
+        category_labels=labels,
     )
 
 
@@ -245,7 +267,10 @@ async def related(request: Request) -> HTMLResponse:
             until=body.get("until") or "",
         )
         wanted = related_text_request(body, as_json)
-        context["result"] = await answer(request, lambda engine: engine.related_to_text(wanted))
+        language = site.ui_language(request)
+        context["result"], context["category_labels"] = await answer(
+            request, lambda engine: (engine.related_to_text(wanted), category_labels(engine.catalog, language))
+        )
     return render(request, "related.html", **context)
 
 
@@ -261,8 +286,12 @@ async def issue(request: Request) -> HTMLResponse:
     chosen = issue_language(query_values(request.query_params.multi_items(), ISSUE_PARAMS))
     lang = chosen or site.ui_language(request)
     start = request.path_params["start"]
-    doc = await answer(request, lambda engine: engine.issue(start, lang))
-    return render(request, "issue.html", section="issues", issue=doc, lang=lang, languages=LANGUAGES)
+    doc, labels = await answer(
+        request, lambda engine: (engine.issue(start, lang), category_labels(engine.catalog, lang))
+    )
+    return render(
+        request, "issue.html", section="issues", issue=doc, lang=lang, languages=LANGUAGES, category_labels=labels
+    )
 
 
 def error_page(request: Request, status: int, message: str) -> str:
