@@ -52,7 +52,9 @@ STATUS_BY_CODE = {
 
 
 #: Paths outside /api/ that answer JSON (errors included).
-JSON_PATHS = ("/health", "/ready", "/openapi.json", "/metrics", "/feed.atom")
+JSON_PATHS = ("/health", "/ready", "/openapi.json", "/metrics")
+#: Paths that answer something else but report their errors as the API does (the feed's readers are programs).
+API_ERROR_PATHS = (*JSON_PATHS, "/feed.atom")
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -286,7 +288,7 @@ async def handle_error(request: Request, exc: Exception) -> Response:
     status, code, message = error_parts(exc)
     headers = error_headers(exc)
     path = route_path(request)
-    if path.startswith("/api/") or path in JSON_PATHS:
+    if path.startswith("/api/") or path in API_ERROR_PATHS:
         body: dict[str, Any] = {"error": {"code": code, "message": message}}
         return JSONResponse(body, status_code=status, headers=headers)
     return HTMLResponse(pages.error_page(request, status, message), status_code=status, headers=headers)
