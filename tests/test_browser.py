@@ -10,6 +10,7 @@ the test is skipped, except with ``CI=true``, where a missing piece fails the ru
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -147,6 +148,7 @@ def test_every_page_in_three_languages_on_desktop_and_phone(chromium: str, serve
         try:
             desktop = Walk(browser, server, {"width": 1200, "height": 900}, axe)
             phone = Walk(browser, server, PHONE, axe)
+            offsets: dict[str, float] = {}  # the first hit's distance from the top on the phone, per language
             for language, words in LANGUAGE.items():
                 page = desktop.visit(f"/{language}/", language, f"{language}-home")
                 assert (
@@ -168,7 +170,7 @@ def test_every_page_in_three_languages_on_desktop_and_phone(chromium: str, serve
 
                 # the language switch keeps the query
                 other = "ru" if language != "ru" else "be"
-                page.locator("nav.languages a[hreflang=%s]" % other).click()
+                page.locator(f"nav.languages a[hreflang={other}]").click()
                 page.wait_for_url(f"**/{other}/?q=*")
                 assert unquote(page.url).split("?q=")[1].startswith(words["q"])
                 assert page.locator("html").get_attribute("lang") == other
@@ -200,6 +202,7 @@ def test_every_page_in_three_languages_on_desktop_and_phone(chromium: str, serve
                 phone.visit(f"/{language}/", language, f"{language}-home-phone")
                 phone.visit(f"/{language}/?q={words['q']}", language, f"{language}-search-phone")
                 top = first_hit_top(phone.page)
+                offsets[language] = top
                 assert top <= 420, f"{language}: the first hit starts {top} px from the top on a phone"
                 filters = phone.page.locator("details.filters")
                 assert filters.get_attribute("open") is None
@@ -211,10 +214,11 @@ def test_every_page_in_three_languages_on_desktop_and_phone(chromium: str, serve
                 phone.check(language, f"{language}-article-phone")
                 shot(phone.page, f"{language}-article-phone-full", full_page=True)
 
+            (ARTIFACTS / "phone-first-hit.json").write_text(json.dumps(offsets, indent=1) + "\n")
             for walk in (desktop, phone):
                 elsewhere = [url for url in walk.requests if not url.startswith(server + "/")]
                 assert elsewhere == []  # no request leaves for another origin
-                # the pages pass the strict policy (nothing inline) and load every asset (the error page's own 404 aside)
+                # the pages pass the strict policy (nothing inline) and load every asset (the error page's 404 aside)
                 errors = [c for c in walk.console if not re.search(r"/nowhere: Failed to load resource: .* 404", c)]
                 assert errors == []
         finally:

@@ -169,3 +169,12 @@ def test_public_prefix_and_origin() -> None:
     assert (settings.public_origin, settings.public_prefix) == ("https://weekly.example.org", "/search")
     assert Settings.from_env({}).public_prefix == ""
     assert Path(Settings.from_env({}).public_url).name == "127.0.0.1:8000"
+
+
+def test_every_page_weighs_at_most_100_kb_before_images(client: TestClient) -> None:
+    assets = sum(len(client.get(path).content) for path in ("/static/style.css", "/site.css", "/static/enhance.js"))
+    pages = ["/", "/?q=Belarus&size=20", f"/articles/{RYANAIR_RU}", "/issues", "/issues/2021-05-24", "/related"]
+    for language in ("be", "ru", "en"):
+        for page in pages:
+            html = client.get(f"/{language}{page}").content
+            assert len(html) + assets <= 100_000, f"/{language}{page}: {len(html)} + {assets} bytes"
