@@ -153,3 +153,18 @@ def test_article_page_links_only_web_addresses(client: TestClient, monkeypatch: 
         assert f'href="{url}"' not in html and shown in html
     monkeypatch.setattr(engine, "article", real)
     assert 'rel="external"' in client.get(f"/articles/{RYANAIR_RU}").text
+
+
+def test_home_page_shows_the_latest_issue_and_the_categories(client: TestClient) -> None:
+    html = client.get("/ru/").text
+    latest = re.search(r'<section class="latest".*?</section>', html, re.S)
+    assert latest and 'href="/ru/issues/2025-06-16"' in latest.group(0)
+    assert "Последний выпуск" in latest.group(0) and latest.group(0).count("<li>") == 2
+    assert "июня 2025" in latest.group(0)
+    categories = re.search(r'<section class="categories".*?</section>', html, re.S)
+    assert categories and "Экономика" in categories.group(0) and "3 комментария" in categories.group(0)
+    economy = next(link for link in links(categories.group(0)) if "category:economy" in link)
+    found = client.get(economy).text
+    assert re.search(r"3 результата", found)
+    assert '<details class="advanced">' in html and 'name="mode" value="keyword"' in html  # modes folded away
+    assert '<details class="advanced" open>' in client.get("/", params={"q": "Ryanair", "mode": "keyword"}).text
