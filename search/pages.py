@@ -59,13 +59,18 @@ def _environment(template_dir: str, language: str) -> Environment:
 
 
 def render(
-    request: Request, template: str, status: int = 200, language: str | None = None, **context: Any
+    request: Request,
+    template: str,
+    status: int = 200,
+    language: str | None = None,
+    links: site.Links | None = None,
+    **context: Any,
 ) -> HTMLResponse:
     """A page from ``template`` in the request's interface language; every value is escaped unless a
     template marks it safe; every link is built under the public prefix (``site.Links``)."""
     settings: Settings = request.app.state.settings
     language = language or site.ui_language(request)
-    links = site.Links.of(request)
+    links = links or site.Links.of(request)
     html = (
         _environment(settings.template_dir, language)
         .get_template(template)
@@ -297,4 +302,7 @@ async def issue(request: Request) -> HTMLResponse:
 def error_page(request: Request, status: int, message: str) -> str:
     """A friendly page for an error on an HTML route in the reader's language (the message, shared
     with the API, stays English and is marked so; escaped)."""
-    return bytes(render(request, "error.html", status, error_status=status, message=message).body).decode("utf-8")
+    # the language switch leads to the home page: an error page echoes neither the address nor its query
+    home = site.Links(request.app.state.settings, request.scope.get(site.PREFIX_KEY, ""), "/", "")
+    page = render(request, "error.html", status, links=home, error_status=status, message=message)
+    return bytes(page.body).decode("utf-8")
