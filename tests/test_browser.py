@@ -268,3 +268,25 @@ def test_completion_by_keyboard(chromium: str, server: str) -> None:
             expect(page.locator("ol.hits li.hit").first).to_be_visible()
         finally:
             browser.close()
+
+
+def test_search_works_without_javascript(chromium: str, server: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True)
+        try:
+            context = browser.new_context(viewport=PHONE, java_script_enabled=False)
+            page = context.new_page()
+            page.set_default_timeout(30_000)
+            page.goto(server + "/ru/")
+            assert page.locator("#q").get_attribute("role") is None  # no combobox without its script
+            page.locator("#q").fill("санкции")
+            page.locator("#q").press("Enter")
+            page.wait_for_url("**/ru/?q=*")
+            expect(page.locator("ol.hits li.hit").first).to_be_visible()
+            page.locator("details.filters summary").click()  # the filters unfold without a script too
+            expect(page.locator("details.filters section.facet").first).to_be_visible()
+            shot(page, "ru-search-phone-no-javascript")
+        finally:
+            browser.close()
