@@ -276,7 +276,9 @@ def test_search_works_without_javascript(chromium: str, server: str) -> None:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True)
         try:
-            context = browser.new_context(viewport=PHONE, java_script_enabled=False)
+            context = browser.new_context(
+                viewport={"width": PHONE["width"], "height": PHONE["height"]}, java_script_enabled=False
+            )
             page = context.new_page()
             page.set_default_timeout(30_000)
             page.goto(server + "/ru/")
