@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from indexer.settings import Settings
-from search import site
+from search import i18n, site
 from search.api import answer
 from search.documents import Article, Hit
 from search.engine import Engine
@@ -65,10 +65,11 @@ def atom(
     feed = ET.Element(f"{{{ATOM}}}feed", {"{http://www.w3.org/XML/1998/namespace}lang": language})
     params = links.query
     add(feed, "id", links.absolute("/feed.atom" + (f"?{params}" if params else "")))
-    title = f"{settings.site_name}: {query}" if query else settings.site_name
+    name = i18n.site_name(settings.site_name, language)
+    title = f"{name}: {query}" if query else name
     add(feed, "title", title)
     add(feed, "updated", updated.isoformat().replace("+00:00", "Z"))
-    add(add(feed, "author"), "name", settings.site_name)
+    add(add(feed, "author"), "name", name)
     add(
         feed,
         "link",

@@ -22,6 +22,15 @@ LOCALES_DIR = Path(__file__).resolve().parent / "locales"
 DOMAIN = "messages"
 #: A language's name in that language, as the language switch shows it.
 OWN_NAMES = {"be": "Беларуская", "ru": "Русский", "en": "English"}
+
+
+def N_(message: str) -> str:  # gettext's conventional name for a marker
+    """Marks a message for the catalogs without translating it where it is written."""
+    return message
+
+
+#: Defaults of settings shown to readers, translated when left as they are (a configured value is shown as set).
+TRANSLATED_DEFAULTS = (N_("Belarus newsletter archive"),)
 _RANGE = re.compile(r"^\s*([A-Za-z]{1,8})(?:-[A-Za-z0-9]{1,8})*\s*(?:;\s*q\s*=\s*([0-9.]+))?\s*$")
 
 
@@ -72,6 +81,11 @@ def format_day(iso: str, language: str) -> str:
     except ValueError:
         return iso
     return format_date(day, "long", locale=language)
+
+
+def site_name(configured: str, language: str) -> str:
+    """The site's name in ``language``: the default name translated, a configured one as it is."""
+    return translations(language).gettext(configured) if configured in TRANSLATED_DEFAULTS else configured
 
 
 def language_name(code: str, language: str) -> str:

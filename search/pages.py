@@ -74,7 +74,14 @@ def render(
     html = (
         _environment(settings.template_dir, language)
         .get_template(template)
-        .render(site=settings, links=links, href=links.href, asset=links.asset, **context)
+        .render(
+            site=settings,
+            site_name=i18n.site_name(settings.site_name, language),
+            links=links,
+            href=links.href,
+            asset=links.asset,
+            **context,
+        )
     )
     response = HTMLResponse(html, status_code=status, headers={"Content-Language": language})
     if not links.prefixed:  # the language came from the browser's header: caches must keep them apart

@@ -147,3 +147,12 @@ def test_error_page_and_api_errors(client: TestClient) -> None:
     api = client.get("/be/api/search", params={"q": "x", "sort": "sideways"}, headers={"Accept-Language": "be"})
     assert api.status_code == 400 and api.json()["error"]["code"] == "invalid_parameter"
     assert api.json()["error"]["message"].startswith("sort: must be one of")  # the API stays English
+
+
+def test_the_default_site_name_is_translated_a_configured_one_kept() -> None:
+    from indexer.settings import Settings
+
+    assert Settings().site_name in i18n.TRANSLATED_DEFAULTS
+    assert i18n.site_name(Settings().site_name, "be") == "Архіў бюлетэня пра Беларусь"
+    assert i18n.site_name(Settings().site_name, "ru") == "Архив бюллетеня о Беларуси"
+    assert i18n.site_name("Weekly Belarus", "ru") == "Weekly Belarus"
