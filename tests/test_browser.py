@@ -213,6 +213,11 @@ def test_every_page_in_three_languages_on_desktop_and_phone(chromium: str, serve
                 phone.page.wait_for_load_state("networkidle")
                 phone.check(language, f"{language}-article-phone")
                 shot(phone.page, f"{language}-article-phone-full", full_page=True)
+                phone.visit(f"/{language}/issues", language, f"{language}-issues-phone")
+                phone.visit(f"/{language}/issues/2021-05-24", language, f"{language}-issue-phone")
+                phone.visit(f"/{language}/related", language, f"{language}-related-phone", dated=False)
+                phone.visit(f"/{language}/nowhere", language, f"{language}-error-phone", dated=False)
+                assert phone.page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
             (ARTIFACTS / "phone-first-hit.json").write_text(json.dumps(offsets, indent=1) + "\n")
             for walk in (desktop, phone):
