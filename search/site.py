@@ -103,13 +103,13 @@ class Links:
     def in_language(self, language: str, *, absolute: bool = False) -> str:
         """This very page (path and query) in another interface language."""
         query = f"?{self.query}" if self.query else ""
-        address = f"{self.settings.public_prefix}/{language}{self.path}{query}"
+        address = f"{self.settings.public_prefix}/{language}{quote(self.path)}{query}"
         return self.settings.public_origin + address if absolute else address
 
     def unprefixed(self) -> str:
         """This page without a language prefix (the browser's language chooses): hreflang x-default."""
         query = f"?{self.query}" if self.query else ""
-        return f"{self.settings.public_origin}{self.settings.public_prefix}{self.path}{query}"
+        return f"{self.settings.public_origin}{self.settings.public_prefix}{quote(self.path)}{query}"
 
 
 def article_path(article_id: str) -> str:

@@ -156,3 +156,15 @@ def test_the_default_site_name_is_translated_a_configured_one_kept() -> None:
     assert i18n.site_name(Settings().site_name, "be") == "Архіў бюлетэня пра Беларусь"
     assert i18n.site_name(Settings().site_name, "ru") == "Архив бюллетеня о Беларуси"
     assert i18n.site_name("Weekly Belarus", "ru") == "Weekly Belarus"
+
+
+def test_the_language_switch_keeps_the_query_and_encodes_the_path(client: TestClient) -> None:
+    from indexer.settings import Settings
+    from search.site import Links
+
+    html = client.get("/be/issues/2021-05-24", params={"lang": "ru"}).text
+    switch = re.search(r'<nav class="languages".*?</nav>', html, re.S)
+    assert switch and 'href="/en/issues/2021-05-24?lang=ru"' in switch.group(0)
+    links = Links(Settings(), "be", "/articles/a?b#c д", "x=1")
+    assert links.in_language("ru") == "/ru/articles/a%3Fb%23c%20%D0%B4?x=1"
+    assert links.unprefixed() == "http://127.0.0.1:8000/articles/a%3Fb%23c%20%D0%B4?x=1"
