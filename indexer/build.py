@@ -35,6 +35,7 @@ from indexer.changes import (
 from indexer.columns import build_columns, write_columns
 from indexer.embedder import Embedder, ModelInfo
 from indexer.embedding_cache import with_cache
+from indexer.entities import entity_notes
 from indexer.errors import ArchiveError, BuildError, GenerationError, IndexerError, NoIndexError, UnknownArticleError
 from indexer.generations import (
     ARTICLES_FILE,
@@ -240,6 +241,7 @@ def build_generation(
             )
         fail_point(settings, "read")
         notes += html_notes(result.articles)
+        notes += entity_notes(result.articles)  # names the translation groups could not join
         model = embedder() if callable(embedder) else embedder
         plan = _plan(settings, model.info, result.articles, full=full, prune=prune)
         run = _Run(

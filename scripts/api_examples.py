@@ -43,12 +43,16 @@ EXAMPLES: list[tuple[str, str, list[str]]] = [
     (
         "Search",
         "Hybrid search (the default mode) filtered to Russian, two hits per page, with the facets "
-        "counted over the whole filtered result set.",
+        "counted over the whole filtered result set. They are disjunctive: the language facet, its own "
+        "filter left out, still offers English and Belarusian with their counts; authors and tags are "
+        "entities (one key whatever the script), labelled like the categories in Russian. Each hit has "
+        "its title and lede highlighted beside the plain values.",
         ["--get", "$BASE/api/search", "--data-urlencode", "q=санкции", "-d", "lang=ru", "-d", "size=2"],
     ),
     (
         "Search: sort by date, author and tag filters",
-        "`author` and `tag` repeat (any of the values) and compare case-insensitively; `sort=date` is newest first.",
+        "`author` and `tag` repeat (any of the values) and take an entity key or any spelling, in any "
+        "case (`Ганна Марчук` finds her English and Russian versions too); `sort=date` is newest first.",
         [
             "--get",
             "$BASE/api/search",
@@ -57,7 +61,7 @@ EXAMPLES: list[tuple[str, str, list[str]]] = [
             "-d",
             "mode=keyword",
             "--data-urlencode",
-            "author=anna marchuk",
+            "author=Ганна Марчук",
             "-d",
             "tag=sanctions",
             "-d",
@@ -67,6 +71,12 @@ EXAMPLES: list[tuple[str, str, list[str]]] = [
             "-d",
             "size=2",
         ],
+    ),
+    (
+        "Browse without a query",
+        "An empty or absent `q`: every commentary the filters allow, newest first (`sort` says `date`), "
+        "with the facets — here all Economy commentaries of 2022.",
+        ["--get", "$BASE/api/search", "-d", "category=economy", "-d", "year=2022", "-d", "size=2"],
     ),
     (
         "Search: did you mean",
@@ -103,14 +113,21 @@ EXAMPLES: list[tuple[str, str, list[str]]] = [
     ),
     (
         "An article's related past commentaries",
-        "By article vector; `scope=past` (the default) keeps only earlier articles.",
+        "By article vector; `scope=past` (the default) keeps only earlier articles. The items have the "
+        "search hits' shape (an empty snippet).",
         ["$BASE/api/articles/2021-05-26-ryanair-diversion-en/related?limit=2"],
     ),
     ("An unknown article", "404.", ["-i", "$BASE/api/articles/no-such-article"]),
-    ("Weekly issues", "Newest first, with counts of language versions and of commentaries.", ["$BASE/api/issues"]),
+    (
+        "Weekly issues",
+        "Newest first, with counts of language versions and of commentaries, and the headlines (in the "
+        "`lang` version where there is one).",
+        ["$BASE/api/issues?lang=be"],
+    ),
     (
         "One weekly issue",
-        "The commentaries of the week, each in the `lang` version where there is one.",
+        "The commentaries of the week, each in the `lang` version where there is one; `previous` and "
+        "`next` are the neighbouring issues.",
         ["$BASE/api/issues/2025-01-27?lang=ru"],
     ),
     (

@@ -50,7 +50,8 @@ def utc_today() -> dt.date:
 
 
 def search_of(wanted: SearchRequest, result: SearchResponse, day: dt.date) -> Search | None:
-    """The count of one answered search, or None when it is not a new search (page 2 and later)."""
+    """The count of one answered search, or None when it is not a new search (page 2 and later) or none
+    at all (browsing without a query)."""
     text = normalise(wanted.q)
     if wanted.page > 1 or not text:
         return None

@@ -83,10 +83,11 @@ async def ready(request: Request) -> JSONResponse:
         )
 
 
-def search_request_from(params: QueryParams) -> SearchRequest:
-    """The validated search request of a query string (``lang``, ``category``, ``author`` and ``tag``
-    may repeat; ``as_typed=1`` turns off the keyboard-layout correction)."""
-    return search_request(query_values(params.multi_items(), SEARCH_PARAMS))
+def search_request_from(params: QueryParams, language: str | None = None) -> SearchRequest:
+    """The validated search request of a query string (``lang``, ``category``, ``author``, ``tag`` and
+    ``year`` may repeat; ``as_typed=1`` turns off the keyboard-layout correction); ``language``: the
+    preferred language of facet labels and versions shown (the pages' interface language)."""
+    return search_request(query_values(params.multi_items(), SEARCH_PARAMS), language)
 
 
 async def search(request: Request) -> JSONResponse:
@@ -162,8 +163,9 @@ async def related_to_text(request: Request) -> JSONResponse:
 
 
 async def issues(request: Request) -> JSONResponse:
+    lang = issue_language(query_values(request.query_params.multi_items(), ISSUE_PARAMS))
     return JSONResponse(
-        await answer(request, lambda engine: {"generation": engine.generation_id, "issues": engine.issues()})
+        await answer(request, lambda engine: {"generation": engine.generation_id, "issues": engine.issues(lang)})
     )
 
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from indexer.archive import LANGUAGES, Article
+from indexer.entities import Entities, folded, name_entities
 from indexer.generations import Generation, read_articles
 from indexer.vector_index import vector_rows
 
@@ -22,31 +25,75 @@ def date_number(day: dt.date) -> int:
     return day.year * 10000 + day.month * 100 + day.day
 
 
-class NameColumn:
-    """Authors or tags as (article, name code) pairs, names compared case-insensitively, each with
-    its first spelling per language (articles in id order)."""
+class EntityColumn:
+    """Authors or tags as entities (``indexer/entities.py``: one per person or tag, whatever the
+    script) and (article, entity) pairs, so a result set's entities are counted with numpy."""
 
-    def __init__(self, rows: list[tuple[int, str, str, tuple[str, ...]]]) -> None:
-        code: dict[str, int] = {}
-        self.spellings: list[dict[str, str]] = []  # code → language → spelling
-        articles, codes = [], []
-        for article, language, _id, names in sorted(rows, key=lambda r: r[2]):
-            for name in names:
-                key = name.casefold()
-                if key not in code:
-                    code[key] = len(code)
-                    self.spellings.append({})
-                self.spellings[code[key]].setdefault(language, name)
-                articles.append(article)
-                codes.append(code[key])
-        self.article = np.array(articles, dtype=np.int64)
-        self.code = np.array(codes, dtype=np.int64)
-        self.keys = list(code)
+    def __init__(self, articles: list[Article], kind: str) -> None:
+        self.entities: Entities = name_entities(articles, kind)
+        self.keys = [e.key for e in self.entities.entities]
+        self.code_of_key = {key: code for code, key in enumerate(self.keys)}
+        code_of: dict[str, int] = {}  # name as written → entity (names repeat across articles)
+        found: set[tuple[int, int]] = set()
+        for i, a in enumerate(articles):
+            for name in getattr(a, kind):
+                code = code_of.get(name)
+                if code is None:
+                    code = code_of[name] = self.entities.code_of[folded(name)]
+                found.add((i, code))
+        pairs = sorted(found)
+        self.article = np.array([i for i, _ in pairs], dtype=np.int64)
+        self.code = np.array([c for _, c in pairs], dtype=np.int64)
 
-    def spelling(self, code: int, languages: list[str]) -> str:
-        """How the name is shown: as spelt in the first of ``languages`` that has it."""
-        by_language = self.spellings[code]
-        return next((by_language[lang] for lang in languages if lang in by_language), self.keys[code])
+    def codes(self, values: tuple[str, ...]) -> list[int]:
+        """The entities filter values name: by key, or by any spelling in any case."""
+        found = []
+        for value in values:
+            code = self.code_of_key.get(value)
+            if code is None:
+                code = self.entities.code(value)
+            if code is not None:
+                found.append(code)
+        return found
+
+    def label(self, code: int, languages: Sequence[str]) -> str:
+        """How the entity is shown: its label in the first of ``languages`` that has one."""
+        labels = self.entities.entities[code].labels
+        return next((labels[lang] for lang in languages if lang in labels), next(iter(labels.values())))
+
+    def articles_with(self, values: tuple[str, ...], count: int) -> npt.NDArray[np.bool_]:
+        """A mask of the ``count`` articles carrying any of the entities ``values`` name."""
+        mask = np.zeros(count, dtype=bool)
+        mask[self.article[np.isin(self.code, self.codes(values))]] = True
+        return mask
+
+
+@dataclass(frozen=True, slots=True)
+class FilterMasks:
+    """The articles a request's filters allow (``full``; None: all), and for each facet whose filter is
+    set the articles allowed with that facet's own filter left out (``relaxed``; None: all)."""
+
+    full: npt.NDArray[np.bool_] | None
+    relaxed: dict[str, npt.NDArray[np.bool_] | None]
+
+    @property
+    def loose(self) -> npt.NDArray[np.bool_] | None:
+        """The articles some facet's count may include: allowed by the filters but one."""
+        if not self.relaxed:
+            return self.full
+        masks = list(self.relaxed.values())
+        if any(m is None for m in masks):
+            return None
+        loose: npt.NDArray[np.bool_] = np.logical_or.reduce([m for m in masks if m is not None])
+        return loose
+
+
+def _all(*masks: npt.NDArray[np.bool_] | None) -> npt.NDArray[np.bool_] | None:
+    """The AND of the masks given (None: no restriction)."""
+    given = [m for m in masks if m is not None]
+    if not given:
+        return None
+    return np.logical_and.reduce(given) if len(given) > 1 else given[0]
 
 
 def _groups(articles: list[Article], group_code: npt.NDArray[np.int64]) -> dict[str, list[int]]:
@@ -79,9 +126,6 @@ class Catalog:
         self.category = np.array([a.category.lower() for a in self.articles])
         self.published = columns.published
         self.group_of = [a.group_key for a in self.articles]
-        # author and tag filters compare case-insensitively
-        self.authors = [frozenset(x.casefold() for x in a.authors) for a in self.articles]
-        self.tags = [frozenset(x.casefold() for x in a.tags) for a in self.articles]
         self.groups = _groups(self.articles, columns.group_code)
 
         # facet columns: integer codes per article, so a result set's facets are counted with numpy
@@ -90,12 +134,17 @@ class Catalog:
         self.group_code = columns.group_code
         self.year = self.published // 10_000
         self.category_keys, self.category_code = np.unique(self.category, return_inverse=True)
-        self.category_labels: dict[str, str] = {}
-        for a in self.articles:
+        self.category_number = {str(key): n for n, key in enumerate(self.category_keys)}
+        self.category_labels: dict[str, dict[str, str]] = {}  # key → language → label (the versions' own)
+        for a in sorted(self.articles, key=lambda a: a.id):
             if a.category and a.category_label:
-                self.category_labels.setdefault(a.category.lower(), a.category_label)
-        self.author_facet = NameColumn([(i, a.language, a.id, a.authors) for i, a in enumerate(self.articles)])
-        self.tag_facet = NameColumn([(i, a.language, a.id, a.tags) for i, a in enumerate(self.articles)])
+                self.category_labels.setdefault(a.category.lower(), {}).setdefault(a.language, a.category_label)
+        self.issue_members: dict[dt.date, list[int]] = {}  # weekly issue start → its versions, in article order
+        for i, a in enumerate(self.articles):
+            if a.issue_start is not None and a.issue_end is not None:
+                self.issue_members.setdefault(a.issue_start, []).append(i)
+        self.authors = EntityColumn(self.articles, "authors")
+        self.tags = EntityColumn(self.articles, "tags")
 
         self.docnum_article = columns.docnum_article
         self.docnum_language = self.language[self.docnum_article]
@@ -110,29 +159,43 @@ class Catalog:
         self.article_rows = [order[bounds[i] : bounds[i + 1]] for i in range(len(self.articles))]
         self.article_vectors = columns.article_vectors
 
+    def category_label(self, key: str, languages: Sequence[str]) -> str:
+        """A category's label in the first of ``languages`` whose versions give one, else its key."""
+        labels = self.category_labels.get(key, {})
+        return next((labels[lang] for lang in [*languages, *LANGUAGES] if lang in labels), key)
+
     def allowed(self, filters: Filters) -> npt.NDArray[np.bool_] | None:
         """A mask of the articles passing the filters, or None when nothing is filtered out.
 
         Several values of one filter (authors, say) mean any of them; the filters together mean all.
         """
+        return self.masks(filters).full
+
+    def masks(self, filters: Filters) -> FilterMasks:
+        """The filters' masks: all of them, and each facet's filter left out (disjunctive facets)."""
+        count = len(self.articles)
         if filters.nothing:
-            return np.zeros(len(self.articles), dtype=bool)
-        if not filters.active:
-            return None
-        mask = np.ones(len(self.articles), dtype=bool)
-        if filters.languages:
-            mask &= np.isin(self.language, filters.languages)
+            return FilterMasks(np.zeros(count, dtype=bool), {})
+        base: npt.NDArray[np.bool_] | None = None
+        if filters.since or filters.until:
+            low = date_number(filters.since) if filters.since else 0
+            high = date_number(filters.until) if filters.until else 99_999_999
+            base = (self.published >= low) & (self.published <= high)
+        own: dict[str, npt.NDArray[np.bool_]] = {}
+        if filters.languages:  # compared as integer codes: cheaper than strings
+            own["language"] = np.isin(self.language_code, [LANGUAGES.index(lang) for lang in filters.languages])
         if filters.categories:
-            mask &= np.isin(self.category, filters.categories)
-        if filters.since:
-            mask &= self.published >= date_number(filters.since)
-        if filters.until:
-            mask &= self.published <= date_number(filters.until)
-        for wanted, column in ((filters.authors, self.authors), (filters.tags, self.tags)):
-            if wanted:
-                folded = {w.casefold() for w in wanted}
-                mask &= np.array([not folded.isdisjoint(values) for values in column], dtype=bool)
-        return mask
+            codes = [self.category_number[c] for c in filters.categories if c in self.category_number]
+            own["category"] = np.isin(self.category_code, codes)
+        if filters.years:
+            own["year"] = np.isin(self.year, filters.years)
+        if filters.authors:
+            own["author"] = self.authors.articles_with(filters.authors, count)
+        if filters.tags:
+            own["tag"] = self.tags.articles_with(filters.tags, count)
+        full = _all(base, *own.values())
+        relaxed = {facet: _all(base, *(m for f, m in own.items() if f != facet)) for facet in own}
+        return FilterMasks(full, relaxed)
 
     def best_passage(self, article: int, query_vector: npt.NDArray[np.float32]) -> tuple[int, float]:
         """The article's passage row closest to the query vector, and its cosine."""

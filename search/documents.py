@@ -20,7 +20,6 @@ Sort = Literal["relevance", "date"]
 Date = Annotated[str, Field(json_schema_extra={"format": "date"})]
 #: Non-empty counts per value, e.g. ``{"ru": 12}``.
 Counts = dict[str, Annotated[int, Field(ge=1)]]
-Snippet = Annotated[str, Field(description="HTML: matches in <mark>, everything else escaped")]
 
 _CLOSED = ConfigDict(extra="forbid")
 
@@ -60,24 +59,49 @@ class Listing(TypedDict):
 
 
 @with_config(_CLOSED)
+class Highlight(TypedDict):
+    """The shown version's title and lede as HTML: the query's words in <mark>, everything else escaped."""
+
+    title: str
+    lede: str
+
+
+@with_config(_CLOSED)
 class Hit(Listing):
-    score: float
-    snippet: Snippet
+    """One result, the same shape in search hits and both kinds of related commentaries."""
+
+    score: Annotated[float, Field(description="the hit's score in its list (0 when browsing without a query)")]
+    snippet: Annotated[
+        str,
+        Field(description="HTML: matches in <mark>, everything else escaped; empty for related articles"),
+    ]
+    lede: str
+    highlight: Highlight
 
 
 @with_config(_CLOSED)
 class CategoryCount(TypedDict):
-    label: str
+    label: Annotated[str, Field(description="the label in the preferred language (the versions' category_label)")]
+    count: int
+
+
+@with_config(_CLOSED)
+class EntityCount(TypedDict):
+    """An author or tag: one entity whatever the script it is spelt in (docs/search.md)."""
+
+    label: Annotated[str, Field(description="the spelling in the preferred language where it has one")]
     count: int
 
 
 @with_config(_CLOSED)
 class Facets(TypedDict):
+    """Disjunctive counts: each facet counted with every other filter applied and its own left out."""
+
     language: Counts
     category: dict[str, CategoryCount]
     year: Counts
-    author: Counts
-    tag: Counts
+    author: Annotated[dict[str, EntityCount], Field(description="entity key → label and count")]
+    tag: Annotated[dict[str, EntityCount], Field(description="entity key → label and count")]
 
 
 @with_config(_CLOSED)
@@ -99,7 +123,7 @@ class SearchResponse(TypedDict):
         Field(description="did you mean (with as_typed=1 only): the query with unknown words corrected, not searched"),
     ]
     mode: Mode
-    sort: Sort
+    sort: Annotated[Sort, Field(description="the order of the hits: always date when browsing without a query")]
     generation: str
     total: Annotated[
         int,
@@ -139,20 +163,10 @@ class Article(TypedDict):
 
 
 @with_config(_CLOSED)
-class RelatedArticle(TypedDict):
-    id: str
-    title: str
-    language: Language
-    published: Date
-    score: float
-    translations: list[Translation]
-
-
-@with_config(_CLOSED)
 class ArticleRelated(TypedDict):
     id: str
     generation: str
-    related: list[RelatedArticle]
+    related: list[Hit]
 
 
 @with_config(_CLOSED)
@@ -182,6 +196,9 @@ class IssueSummary(TypedDict):
     articles: Annotated[int, Field(description="language versions")]
     commentaries: Annotated[int, Field(description="translation groups")]
     languages: Counts
+    headlines: Annotated[
+        list[Translation], Field(description="each commentary's title, in the preferred language where it has one")
+    ]
 
 
 @with_config(_CLOSED)
@@ -202,6 +219,8 @@ class Issue(TypedDict):
     end: Date
     articles: int
     commentaries: list[IssueCommentary]
+    previous: Annotated[Date | None, Field(description="the start of the issue before, null for the first")]
+    next: Annotated[Date | None, Field(description="the start of the issue after, null for the latest")]
 
 
 @with_config(_CLOSED)

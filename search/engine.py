@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from indexer.archive import LANGUAGES
 from indexer.embedder import Embedder, Relevance, model_relevance
 from indexer.generations import Generation, open_generation
@@ -18,7 +20,7 @@ from indexer.schema import TEXT_PARTS, text_field
 from indexer.settings import Settings
 from search import hits, retrieval
 from search.bm25 import PostingsScorer
-from search.catalog import Catalog
+from search.catalog import Catalog, FilterMasks
 from search.documents import (
     Article,
     ArticleRelated,
@@ -44,7 +46,6 @@ from search.suggest import WordIndex, name_index, suggestions, title_index
 from search.vocabulary import LazyVocabulary
 
 if TYPE_CHECKING:
-    import numpy as np
     import numpy.typing as npt
 
 #: Hybrid: a keyword match covering at least this idf-weighted share of the query's terms counts fully;
@@ -52,6 +53,9 @@ if TYPE_CHECKING:
 FULL_COVERAGE = 0.5
 #: Distinct query texts whose embeddings are kept (384 floats each: 2,048 take 3 MB).
 QUERY_VECTOR_CACHE = 2048
+#: Distinct query texts whose passages above the relevance floor are kept (a row and a score each,
+#: usually hundreds): the disjunctive facets of a filtered search — the same text refined — use them.
+ABOVE_FLOOR_CACHE = 256
 #: Whoosh searchers an engine keeps (and searches it runs at once; more requests wait for one).
 MAX_SEARCHERS = 2
 #: Typo tolerance: a correction's terms weigh this much of the typed word's (docs/search.md).
@@ -86,6 +90,7 @@ class Engine:
         self.catalog = Catalog(generation)
         self._query_vectors: OrderedDict[str, npt.NDArray[np.float32]] = OrderedDict()
         self._references: OrderedDict[str, dict[str, float]] = OrderedDict()  # query text → best cosine per language
+        self._above_floor: OrderedDict[str, tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]] = OrderedDict()
         self._vectors_lock = threading.Lock()
         self._searchers: list[Any] = []  # idle Whoosh searchers, reused (each serves one thread at a time)
         self._searchers_lock = threading.Lock()
@@ -150,6 +155,7 @@ class Engine:
         with self._vectors_lock:
             self._query_vectors.clear()
             self._references.clear()
+            self._above_floor.clear()
 
     @contextlib.contextmanager
     def searcher(self) -> Iterator[Any]:
@@ -184,14 +190,16 @@ class Engine:
     def search(self, request: SearchRequest) -> SearchResponse:
         """The search response document: understand the query, retrieve keyword and semantic
         candidates, keep those with real evidence, group and fuse them, then page, facet and
-        document the result set."""
+        document the result set. Without a query text: browse (``_browse``)."""
         started = time.perf_counter()
+        if request.browsing:
+            return self._browse(request, started)
         deadline = started + self.settings.query_time_budget
         keyword = KeywordMatches()
         with self.searcher() as searcher:
             understood = self._understand(searcher, request, deadline)
             parsed, filters = understood.parsed, understood.filters
-            mask = self.catalog.allowed(filters)
+            masks = self.catalog.masks(filters)
             if request.mode != "semantic":
                 keyword = retrieval.keyword_matches(
                     searcher,
@@ -199,32 +207,35 @@ class Engine:
                     self.catalog,
                     parsed,
                     filters,
-                    mask,
+                    masks.full,
                     rank_all=request.sort == "date" or request.page * request.size > RANKED_GROUPS,
+                    counted=self._counted(masks),
                 )
         query_vector = None
         semantic: dict[int, float] = {}
+        text = understood.corrected_to or parsed.semantic_text
         if request.mode != "keyword" and parsed.semantic_text and not filters.nothing and understood.meaningful:
-            query_vector = self.query_vector(understood.corrected_to or parsed.semantic_text)
-            semantic = self._semantic(query_vector, mask)
+            query_vector = self.query_vector(text)
+            semantic = self._semantic(query_vector, masks.full)
 
         fused = self._fuse(request, parsed, keyword, semantic)
-        if request.mode == "hybrid" and parsed.explicit:  # exact matches asked for: semantic only reorders them
-            real_semantic: dict[int, float] = {}
-        elif request.mode == "hybrid" and query_vector is not None:
-            reference = self._reference(understood.corrected_to or parsed.semantic_text, query_vector, semantic, mask)
-            real_semantic = retrieval.real_semantic(self.catalog, semantic, self.relevance, reference)
-        else:
-            real_semantic = retrieval.real_semantic(self.catalog, semantic, self.relevance)
+        real_semantic = self._real_semantic(request, parsed, text, query_vector, masks.full, semantic)
         candidates, total, fused = result_set(self.catalog, keyword.real, real_semantic, fused)
         ordered = rank_by_date(fused, group_dates(self.catalog, candidates)) if request.sort == "date" else rank(fused)
         start = (request.page - 1) * request.size
         if start and start >= total:
             raise PageOutOfRange(request.page, -(-total // request.size))
+        preferred = self._preferred(request, parsed.language)
         page = [
-            self._hit(g, fused[g], request, parsed, keyword, query_vector, deadline)
+            self._hit(g, fused[g], request, parsed, keyword, query_vector, deadline, preferred)
             for g in ordered[start:][: request.size]
         ]
+        relaxed = {}  # disjunctive facets: each set facet's candidates without its own filter
+        semantic_relaxed = self._relaxed_semantic(request, parsed, text, query_vector, masks)
+        for facet, mask in masks.relaxed.items():
+            wide = keyword.counted_real if mask is None else keyword.counted_real[mask[keyword.counted_real]]
+            extra = semantic_relaxed[facet]
+            relaxed[facet] = np.union1d(wide, np.fromiter(extra, dtype=np.int64, count=len(extra))) if extra else wide
         return SearchResponse(
             query=request.q,
             interpreted_as=understood.interpreted_as,
@@ -237,9 +248,89 @@ class Engine:
             page=request.page,
             size=request.size,
             hits=page,
-            facets=facet_counts(self.catalog, candidates, filters.languages or (parsed.language,)),
+            facets=facet_counts(self.catalog, candidates, (preferred,), relaxed, filters),
             took_ms=round((time.perf_counter() - started) * 1000, 2),
             partial=not understood.complete or time.perf_counter() > deadline,
+        )
+
+    def _counted(self, masks: FilterMasks) -> npt.NDArray[np.bool_] | None:
+        """The articles whose keyword matches the disjunctive facets count (None: no facet filter set)."""
+        if not masks.relaxed:
+            return None
+        loose = masks.loose
+        return np.ones(len(self.catalog.articles), dtype=bool) if loose is None else loose
+
+    @staticmethod
+    def _preferred(request: SearchRequest, detected: str | None) -> str:
+        """The language facets are labelled in and hits shown in first: the request's (the interface
+        language), else the ``lang`` filter's when it names one, else the query's."""
+        if request.language:
+            return request.language
+        if len(request.filters.languages) == 1:
+            return request.filters.languages[0]
+        return detected or (request.filters.languages or LANGUAGES)[0]
+
+    def _real_semantic(
+        self,
+        request: SearchRequest,
+        parsed: ParsedQuery,
+        text: str,
+        query_vector: npt.NDArray[np.float32] | None,
+        mask: npt.NDArray[np.bool_] | None,
+        semantic: dict[int, float] | None = None,
+    ) -> dict[int, float]:
+        """The semantic candidates with real evidence among the articles ``mask`` allows (searched
+        unless ``semantic`` gives them): above the model's floor, and in hybrid within its margin
+        of the query's best; none for a hybrid query that asks for exact matches."""
+        if query_vector is None or (request.mode == "hybrid" and parsed.explicit):
+            return {}  # exact matches asked for: semantic only reorders them
+        if semantic is None:
+            semantic = self._semantic(query_vector, mask)
+        if request.mode == "hybrid":
+            reference = self._reference(text, query_vector, semantic, mask)
+            return retrieval.real_semantic(self.catalog, semantic, self.relevance, reference)
+        return retrieval.real_semantic(self.catalog, semantic, self.relevance)
+
+    def _browse(self, request: SearchRequest, started: float) -> SearchResponse:
+        """Every article the filters allow, as translation groups newest first (a query's relevance
+        and meaning are undefined without one), with disjunctive facets."""
+        filters = request.filters
+        masks = self.catalog.masks(filters)
+        everything = np.arange(len(self.catalog.articles), dtype=np.int64)
+
+        def allowed(mask: npt.NDArray[np.bool_] | None) -> npt.NDArray[np.int64]:
+            return everything if mask is None else np.flatnonzero(mask)
+
+        candidates = allowed(masks.full)
+        dates = group_dates(self.catalog, candidates)
+        ordered = rank_by_date(dict.fromkeys(dates, 0.0), dates)
+        total = len(ordered)
+        start = (request.page - 1) * request.size
+        if start and start >= total:
+            raise PageOutOfRange(request.page, -(-total // request.size))
+        preferred = self._preferred(request, None)
+        page = []
+        for group in ordered[start:][: request.size]:
+            shown = display_version(self.catalog, group, filters.languages, preferred)
+            if masks.full is not None and not masks.full[shown]:  # e.g. another year's version: an allowed one
+                shown = next(i for i in self.catalog.groups[group] if masks.full[i])
+            page.append(hits.hit(self.catalog, group, shown, 0.0, hits.plain(self.catalog, shown)))
+        relaxed = {facet: allowed(mask) for facet, mask in masks.relaxed.items()}
+        return SearchResponse(
+            query="",
+            interpreted_as=None,
+            corrected_to=None,
+            suggestion=None,
+            mode=request.mode,
+            sort="date",
+            generation=self.generation_id,
+            total=total,
+            page=request.page,
+            size=request.size,
+            hits=page,
+            facets=facet_counts(self.catalog, candidates, (preferred,), relaxed, filters),
+            took_ms=round((time.perf_counter() - started) * 1000, 2),
+            partial=False,
         )
 
     def _understand(self, searcher: Any, request: SearchRequest, deadline: float) -> Understood:
@@ -304,6 +395,48 @@ class Engine:
                     self._references.popitem(last=False)
         return found
 
+    def _relaxed_semantic(
+        self,
+        request: SearchRequest,
+        parsed: ParsedQuery,
+        text: str,
+        vector: npt.NDArray[np.float32] | None,
+        masks: FilterMasks,
+    ) -> dict[str, dict[int, float]]:
+        """For each facet whose filter is set: the real semantic candidates with that filter left out.
+        With a relevance floor they come from the query's passages above it (one range search,
+        remembered per text): a facet's are the first ``SEMANTIC_CANDIDATES`` its mask allows, as
+        its own faiss search would keep them; without one, one faiss search per facet."""
+        if vector is None or (request.mode == "hybrid" and parsed.explicit) or not masks.relaxed:
+            return {facet: {} for facet in masks.relaxed}
+        k = self.settings.semantic_candidates
+        above = self._rows_above(text, vector) if self.relevance else None
+        found = {}
+        for facet, mask in masks.relaxed.items():
+            if above is None:
+                semantic = self._semantic(vector, mask)
+            else:
+                semantic = retrieval.candidates_among(self.catalog, *above, mask, k)
+            found[facet] = self._real_semantic(request, parsed, text, vector, mask, semantic)
+        return found
+
+    def _rows_above(
+        self, text: str, vector: npt.NDArray[np.float32]
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+        """The query's passage rows at or above the relevance floor, best first (remembered per text)."""
+        with self._vectors_lock:
+            found = self._above_floor.get(text)
+            if found is not None:
+                self._above_floor.move_to_end(text)
+                return found
+        assert self.relevance is not None
+        found = retrieval.rows_above(self.generation.vectors, vector, self.relevance.floor)
+        with self._vectors_lock:
+            self._above_floor[text] = found
+            if len(self._above_floor) > ABOVE_FLOOR_CACHE:
+                self._above_floor.popitem(last=False)
+        return found
+
     def _semantic(self, vector: npt.NDArray[np.float32], mask: npt.NDArray[np.bool_] | None) -> dict[int, float]:
         return retrieval.semantic_scores(
             self.generation.vectors, self.catalog, vector, mask, self.settings.semantic_candidates
@@ -339,16 +472,19 @@ class Engine:
         keyword: KeywordMatches,
         query_vector: npt.NDArray[np.float32] | None,
         deadline: float,
+        preferred: str,
     ) -> Hit:
-        """A hit in the version shown; its snippet highlighted, or past the deadline only the lede's start."""
-        shown = display_version(self.catalog, group, request.filters.languages, parsed.language)
+        """A hit in the version shown; its snippet, title and lede highlighted, or past the deadline
+        only the lede's start (the title and lede plain)."""
+        shown = display_version(self.catalog, group, request.filters.languages, preferred)
+        terms = parsed.terms.get(self.catalog.articles[shown].language, frozenset())
         if not request.snippets:
             snippet = ""
         elif time.perf_counter() > deadline:
-            snippet = hits.plain(self.catalog, shown)
+            snippet, terms = hits.plain(self.catalog, shown), frozenset()
         else:
             snippet = hits.snippet(self.catalog, shown, parsed, shown in keyword.scores, query_vector)
-        return hits.hit(self.catalog, group, shown, score, snippet)
+        return hits.hit(self.catalog, group, shown, score, snippet, terms)
 
     # ------------------------------------------------------------------ articles, related, issues
 
@@ -388,9 +524,9 @@ class Engine:
             titles, names = self._completion_indexes
         return suggestions(request.q, request.language, request.limit, self.vocabulary.get(), titles, names)
 
-    def issues(self) -> list[IssueSummary]:
-        """The weekly issues, newest first, with their article counts."""
-        return issue_list(self.catalog)
+    def issues(self, language: str | None = None) -> list[IssueSummary]:
+        """The weekly issues, newest first, with their article counts and headlines (in ``language`` where possible)."""
+        return issue_list(self.catalog, language)
 
     def issue(self, start: str, language: str | None = None) -> Issue:
         """The commentaries of the weekly issue starting on ``start``."""

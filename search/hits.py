@@ -2,31 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, cast
 
 from search.catalog import Catalog
-from search.documents import Article, Hit, Language, Listing, Translation
+from search.documents import Article, Highlight, Hit, Language, Listing, Translation
 from search.query import ParsedQuery
-from search.snippets import PASSAGE_SNIPPET_CHARS, highlight_fragments, plain_snippet
+from search.snippets import PASSAGE_SNIPPET_CHARS, highlight_fragments, highlight_text, plain_snippet
 
 if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
 
-def _language(code: str) -> Language:
+def language_code(code: str) -> Language:
+    """A version's language as the documents type it."""
     return cast(Language, code)
+
+
+def reference(catalog: Catalog, index: int) -> Translation:
+    """A version as lists name it: id, language, title."""
+    doc = catalog.articles[index]
+    return Translation(id=doc.id, language=language_code(doc.language), title=doc.title)
 
 
 def translations(catalog: Catalog, group: str, shown: int) -> list[Translation]:
     """The other language versions of a group, as listed under a hit."""
-    return [
-        Translation(
-            id=catalog.articles[i].id, language=_language(catalog.articles[i].language), title=catalog.articles[i].title
-        )
-        for i in catalog.groups[group]
-        if i != shown
-    ]
+    return [reference(catalog, i) for i in catalog.groups[group] if i != shown]
 
 
 def listing(catalog: Catalog, group: str, shown: int) -> Listing:
@@ -35,7 +37,7 @@ def listing(catalog: Catalog, group: str, shown: int) -> Listing:
     return Listing(
         id=doc.id,
         title=doc.title,
-        language=_language(doc.language),
+        language=language_code(doc.language),
         category=doc.category,
         category_label=doc.category_label,
         published=doc.published.isoformat(),
@@ -44,9 +46,20 @@ def listing(catalog: Catalog, group: str, shown: int) -> Listing:
     )
 
 
-def hit(catalog: Catalog, group: str, shown: int, score: float, snippet: str) -> Hit:
-    """A search hit (or a related-to-text one): the listing, its score and its snippet."""
-    return Hit(**listing(catalog, group, shown), score=round(score, 6), snippet=snippet)
+def hit(catalog: Catalog, group: str, shown: int, score: float, snippet: str, terms: Iterable[str] = ()) -> Hit:
+    """A hit — of a search, a browse, or related commentaries: the listing, its score, its snippet,
+    its lede, and its title and lede with ``terms`` (analysed, of its language) highlighted."""
+    doc = catalog.articles[shown]
+    terms = frozenset(terms)
+    return Hit(
+        **listing(catalog, group, shown),
+        score=round(score, 6),
+        snippet=snippet,
+        lede=doc.lede,
+        highlight=Highlight(
+            title=highlight_text(doc.title, terms, doc.language), lede=highlight_text(doc.lede, terms, doc.language)
+        ),
+    )
 
 
 def article(catalog: Catalog, index: int) -> Article:
@@ -55,7 +68,7 @@ def article(catalog: Catalog, index: int) -> Article:
     return Article(
         id=doc.id,
         title=doc.title,
-        language=_language(doc.language),
+        language=language_code(doc.language),
         published=doc.published.isoformat(),
         category=doc.category,
         category_label=doc.category_label,

@@ -7,14 +7,15 @@ from typing import Any
 
 from indexer.archive import LANGUAGES
 from search.catalog import Catalog
-from search.documents import Issue, IssueCommentary, IssueSummary
+from search.documents import Issue, IssueCommentary, IssueSummary, Translation
 from search.errors import NotFound
-from search.hits import listing
+from search.hits import listing, reference
 from search.requests import parse_date
 
 
-def issue_list(catalog: Catalog) -> list[IssueSummary]:
-    """Every weekly issue, newest first: ``{"start", "end", "articles", "commentaries", "languages"}``.
+def issue_list(catalog: Catalog, language: str | None = None) -> list[IssueSummary]:
+    """Every weekly issue, newest first: ``{"start", "end", "articles", "commentaries", "languages",
+    "headlines"}``; each headline in ``language`` where the commentary has that version.
 
     ``articles`` counts language versions, ``commentaries`` translation groups.
     """
@@ -36,9 +37,30 @@ def issue_list(catalog: Catalog) -> list[IssueSummary]:
             articles=sum(entry["languages"].values()),
             commentaries=len(entry["groups"]),
             languages={lang: entry["languages"][lang] for lang in LANGUAGES if lang in entry["languages"]},
+            headlines=_headlines(catalog, start, language),
         )
         for start, entry in sorted(issues.items(), reverse=True)
     ]
+
+
+def _shown(catalog: Catalog, start: dt.date) -> list[tuple[str, list[int]]]:
+    """The groups of the issue starting on ``start``, each with its versions in that issue."""
+    members = [i for i in catalog.issue_members.get(start, [])]
+    groups = list(dict.fromkeys(catalog.group_of[i] for i in members))
+    return [(g, [i for i in catalog.groups[g] if catalog.articles[i].issue_start == start]) for g in groups]
+
+
+def _version(catalog: Catalog, versions: list[int], language: str | None) -> int:
+    return next((i for i in versions if catalog.articles[i].language == language), versions[0])
+
+
+def _headlines(catalog: Catalog, start: dt.date, language: str | None) -> list[Translation]:
+    """The titles of an issue's commentaries in publication order, in ``language`` where possible."""
+    shown = sorted(
+        (_version(catalog, versions, language) for _group, versions in _shown(catalog, start)),
+        key=lambda i: (catalog.articles[i].published, catalog.articles[i].id),
+    )
+    return [reference(catalog, i) for i in shown]
 
 
 def issue_articles(catalog: Catalog, start_text: str, language: str | None = None) -> Issue:
@@ -48,16 +70,23 @@ def issue_articles(catalog: Catalog, start_text: str, language: str | None = Non
     Raises NotFound for a date that starts no issue (and InvalidParameter for a malformed one).
     """
     start = parse_date("start", start_text)
-    members = [i for i, a in enumerate(catalog.articles) if a.issue_start == start]
+    members = catalog.issue_members.get(start, []) if start else []
     if start is None or not members:
         raise NotFound(f"no weekly issue starts on {start_text!r}")
-    groups = list(dict.fromkeys(catalog.group_of[i] for i in members))
     commentaries = []
-    for group in groups:
-        versions = [i for i in catalog.groups[group] if catalog.articles[i].issue_start == start]
-        shown = next((i for i in versions if catalog.articles[i].language == language), versions[0])
+    for group, versions in _shown(catalog, start):
+        shown = _version(catalog, versions, language)
         doc = catalog.articles[shown]
         commentaries.append(IssueCommentary(**listing(catalog, group, shown), authors=list(doc.authors), lede=doc.lede))
     commentaries.sort(key=lambda c: (c["published"], c["id"]))
     end = max(catalog.articles[i].issue_end or start for i in members)
-    return Issue(start=start.isoformat(), end=end.isoformat(), articles=len(members), commentaries=commentaries)
+    starts = sorted(catalog.issue_members)
+    at = starts.index(start)
+    return Issue(
+        start=start.isoformat(),
+        end=end.isoformat(),
+        articles=len(members),
+        commentaries=commentaries,
+        previous=starts[at - 1].isoformat() if at > 0 else None,
+        next=starts[at + 1].isoformat() if at + 1 < len(starts) else None,
+    )

@@ -62,6 +62,8 @@ def or_empty(schema: dict[str, Any]) -> dict[str, Any]:
     """A form field's schema: the value, or empty (an HTML form's field left empty: not given)."""
     if schema.get("type") == "array":
         return {**schema, "items": {"anyOf": [schema["items"], EMPTY]}}
+    if schema.get("type") == "string" and not ({"minLength", "pattern", "format", "enum", "const"} & set(schema)):
+        return schema  # any text: an empty one is one of its values already
     default = {"default": schema["default"]} if "default" in schema else {}
     return {"anyOf": [{k: v for k, v in schema.items() if k != "default"}, EMPTY], **default}
 
@@ -124,7 +126,7 @@ def _path(name: str, schema: dict[str, Any], example: str) -> dict[str, Any]:
 PATHS: dict[str, Any] = {
     "/api/search": {
         "get": {
-            "summary": "Search the archive (keyword, semantic or hybrid), with facets and did-you-mean",
+            "summary": "Search the archive (keyword, semantic or hybrid), or browse it without a query, with facets",
             "operationId": "search",
             "parameters": query_parameters(SEARCH_PARAMS),
             "responses": {
@@ -189,9 +191,10 @@ PATHS: dict[str, Any] = {
     },
     "/api/issues": {
         "get": {
-            "summary": "The weekly issues, newest first, with article counts",
+            "summary": "The weekly issues, newest first, with article counts and headlines",
             "operationId": "issues",
-            "responses": {"200": _json(_ref("IssueList"), "the issues"), **_errors(503)},
+            "parameters": query_parameters(ISSUE_PARAMS),
+            "responses": {"200": _json(_ref("IssueList"), "the issues"), **_errors(400, 503)},
         }
     },
     "/api/issues/{start}": {

@@ -27,7 +27,11 @@ from search.requests import ISSUE_PARAMS, MODES, RelatedRequest, issue_language,
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 #: Filters kept when the query changes (the page number is not).
-FILTER_PARAMS = ("lang", "category", "author", "tag", "since", "until", "sort", "as_typed")
+FILTER_PARAMS = ("lang", "category", "author", "tag", "year", "since", "until", "sort", "as_typed")
+#: The filters a facet sets (ticked in the facets' form; the others travel as hidden fields).
+FACET_PARAMS = ("lang", "category", "year", "author", "tag")
+#: The filters that make the page without a query a browse of the archive rather than the home page.
+BROWSE_PARAMS = (*FACET_PARAMS, "since", "until")
 
 
 #: Author and tag facets list this many values (selected ones always).
@@ -98,67 +102,40 @@ def _without(items: list[tuple[str, str]], *names: str) -> list[tuple[str, str]]
     return [(k, v) for k, v in items if k not in names]
 
 
-def _toggled(items: list[tuple[str, str]], name: str, value: str) -> tuple[bool, str]:
-    """(selected, address with ``name=value`` removed if present, else added); the page resets to 1."""
-    base = _without(items, "page")
-    present = [(k, v) for k, v in base if k == name and v.casefold() == value.casefold()]
-    if present:
-        return True, url([kv for kv in base if kv not in present])
-    return False, url([*base, (name, value)])
+def facet_view(items: list[tuple[str, str]], facets: Facets, language: str) -> list[dict[str, Any]]:
+    """The facet lists of the page, each a group of checkboxes (``name``: the parameter they set):
+    every value with its label, its count and whether it is ticked. Several ticked values of a facet
+    mean any of them (the counts are disjunctive: a facet's own ticks do not change its counts)."""
+    ticked: dict[str, set[str]] = {}
+    for name, value in items:
+        ticked.setdefault(name, set()).add(value.casefold())
 
-
-def _year_value(items: list[tuple[str, str]], year: str, since: str, until: str) -> dict[str, Any]:
-    selected = since == f"{year}-01-01" and until == f"{year}-12-31"
-    base = _without(items, "page", "since", "until")
-    address = url(base if selected else [*base, ("since", f"{year}-01-01"), ("until", f"{year}-12-31")])
-    return {"label": year, "url": address, "selected": selected}
-
-
-def facet_view(
-    items: list[tuple[str, str]],
-    facets: Facets,
-    since: str,
-    until: str,
-    language: str,
-    labels: dict[str, tuple[str, str]] | None = None,
-) -> list[dict[str, Any]]:
-    """The facet lists of the page: each value with its count and the address that toggles it."""
-
-    def values(name: str, counts: dict[str, Any], label: Any, limit: int | None = None) -> list[dict[str, Any]]:
+    def values(name: str, counted: dict[str, tuple[str, int]], limit: int | None = None) -> list[dict[str, Any]]:
+        chosen = ticked.get(name, set())
         shown: list[dict[str, Any]] = []
-        for key, count in counts.items():
-            selected, address = _toggled(items, name, key)
+        for key, (label, count) in counted.items():
+            selected = key.casefold() in chosen or label.casefold() in chosen
             if limit is not None and len(shown) >= limit and not selected:
                 continue
-            shown.append({"label": label(key), "count": count, "url": address, "selected": selected})
+            shown.append({"value": key, "label": label, "count": count, "selected": selected})
         return shown
 
-    languages = values("lang", facets["language"], partial(i18n.language_name, language=language))
-    for value, code in zip(languages, facets["language"], strict=True):
-        value["lang"] = code
+    def labelled(counts: dict[str, Any]) -> dict[str, tuple[str, int]]:
+        return {key: (value["label"], value["count"]) for key, value in counts.items()}
+
+    languages = values("lang", {k: (i18n.language_name(k, language), n) for k, n in facets["language"].items()})
+    for entry in languages:
+        entry["lang"] = entry["value"]
     return [
-        {"name": "language", "values": languages},
+        {"title": "Language", "name": "lang", "values": languages},
+        {"title": "Category", "name": "category", "values": values("category", labelled(facets["category"]))},
+        {"title": "Year", "name": "year", "values": values("year", {y: (y, n) for y, n in facets["year"].items()})},
         {
-            "name": "category",
-            "values": [
-                {**v, "count": c["count"]}
-                for v, c in zip(
-                    values(
-                        "category",
-                        facets["category"],
-                        lambda k: (labels or {}).get(k, (facets["category"][k]["label"], ""))[0],
-                    ),
-                    facets["category"].values(),
-                    strict=True,
-                )
-            ],
+            "title": "Author",
+            "name": "author",
+            "values": values("author", labelled(facets["author"]), FACET_VALUES_SHOWN),
         },
-        {
-            "name": "year",
-            "values": [{**_year_value(items, y, since, until), "count": n} for y, n in facets["year"].items()],
-        },
-        {"name": "author", "values": values("author", facets["author"], str, FACET_VALUES_SHOWN)},
-        {"name": "tag", "values": values("tag", facets["tag"], str, FACET_VALUES_SHOWN)},
+        {"title": "Tag", "name": "tag", "values": values("tag", labelled(facets["tag"]), FACET_VALUES_SHOWN)},
     ]
 
 
@@ -178,7 +155,8 @@ def page_links(items: list[tuple[str, str]], page: int, size: int, total: int) -
 
 
 async def home(request: Request) -> HTMLResponse:
-    """The search page; with ``q`` also the results, facets, pages and did-you-mean."""
+    """The search page; with ``q`` also the results, facets, pages and did-you-mean; without ``q`` but
+    with filters, every commentary they allow, newest first (plain ``/`` is the home page)."""
     # ``prev``: the text of the results page a link or form was made on (analytics: a refinement is no new search)
     prev = request.query_params.get("prev")
     params = QueryParams([(k, v) for k, v in request.query_params.multi_items() if k != "prev"])
@@ -195,8 +173,8 @@ async def home(request: Request) -> HTMLResponse:
         "until": params.get("until", ""),
         "result": None,
     }
-    if q:
-        search_request = search_request_from(params)
+    if q or any(params.get(name) for name in BROWSE_PARAMS):
+        search_request = search_request_from(params, language)
         try:
             result, labels = await answer(
                 request, lambda engine: (engine.search(search_request), category_labels(engine.catalog, language))
@@ -210,13 +188,15 @@ async def home(request: Request) -> HTMLResponse:
             analytics.count(request, search_request, result)
         note_search(request, result["mode"], result["total"])  # for the request log and the metrics
         page, size, total = result["page"], result["size"], result["total"]
-        filters = [(k, v) for k, v in items if k in ("lang", "category", "author", "tag", "since", "until")]
+        filters = [(k, v) for k, v in items if k in BROWSE_PARAMS]
         context.update(
             result=result,
-            refine_hidden=[
-                (k, v) for k, v in items if k in ("q", "mode", "lang", "category", "author", "tag", "as_typed", "prev")
+            browsing=search_request.browsing,
+            refine_hidden=[(k, v) for k, v in items if k in ("q", "mode", *FACET_PARAMS, "as_typed", "prev")],
+            facets_hidden=[
+                (k, v) for k, v in items if k in ("q", "mode", "since", "until", "sort", "as_typed", "prev")
             ],
-            facets=facet_view(items, result["facets"], context["since"], context["until"], language, labels),
+            facets=facet_view(items, result["facets"], language),
             category_labels=labels,
             feed_url="/feed.atom?" + urlencode([(k, v) for k, v in items if k in FEED_PARAMS]),
             pages=page_links(items, page, size, total),
@@ -228,9 +208,7 @@ async def home(request: Request) -> HTMLResponse:
             all_languages_url=url(_without(items, "lang", "page")) if params.getlist("lang") else None,
             hybrid_url=url([*_without(items, "mode", "page"), ("mode", "hybrid")]) if mode != "hybrid" else None,
             as_typed_url=url([*_without(items, "page", "as_typed"), ("as_typed", "1")]),
-            clear_url=url(_without(items, "lang", "category", "author", "tag", "since", "until", "page"))
-            if filters
-            else None,
+            clear_url=url(_without(items, *BROWSE_PARAMS, "page")) if filters else None,
         )
     else:
         context["front"] = await answer(request, lambda engine: front(engine.catalog, language))
@@ -287,9 +265,12 @@ async def related(request: Request) -> HTMLResponse:
 
 
 async def issues(request: Request) -> HTMLResponse:
-    """The weekly issues, newest first."""
-    doc = await answer(request, lambda engine: engine.issues())
-    return render(request, "issues.html", section="issues", issues=doc)
+    """The weekly issues, newest first, with their headlines in the language chosen with ``?lang=`` where
+    possible (by default the interface language)."""
+    chosen = issue_language(query_values(request.query_params.multi_items(), ISSUE_PARAMS))
+    lang = chosen or site.ui_language(request)
+    found = await answer(request, lambda engine: engine.issues(lang))
+    return render(request, "issues.html", section="issues", issues=found, lang=lang, languages=LANGUAGES)
 
 
 async def issue(request: Request) -> HTMLResponse:

@@ -8,7 +8,7 @@ import numpy as np
 
 from search import hits
 from search.catalog import Catalog
-from search.documents import Hit, RelatedArticle
+from search.documents import Hit
 from search.fusion import rank
 from search.grouping import display_version, group_scores, semantic_boost
 
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     import numpy.typing as npt
 
 
-def related_articles(catalog: Catalog, index: int, limit: int, scope: str) -> list[RelatedArticle]:
+def related_articles(catalog: Catalog, index: int, limit: int, scope: str) -> list[Hit]:
     """The groups whose versions are most similar to article ``index`` (its own group excluded; with
     scope ``past`` only those published before it), best first, each shown in the article's language
     where it has that version."""
@@ -35,17 +35,7 @@ def related_articles(catalog: Catalog, index: int, limit: int, scope: str) -> li
     related = []
     for group in rank(groups)[:limit]:
         shown = display_version(catalog, group, (), source.language)
-        listing = hits.listing(catalog, group, shown)
-        related.append(
-            RelatedArticle(
-                id=listing["id"],
-                title=listing["title"],
-                language=listing["language"],
-                published=listing["published"],
-                score=round(groups[group], 6),
-                translations=listing["translations"],
-            )
-        )
+        related.append(hits.hit(catalog, group, shown, groups[group], ""))  # the search hit's shape, no snippet
     return related
 
 

@@ -19,6 +19,7 @@ from pydantic import BeforeValidator, ConfigDict, Field, StringConstraints, Type
 from pydantic_core import ErrorDetails, PydanticCustomError
 from typing_extensions import TypedDict
 
+from indexer.archive import LANGUAGES
 from search.documents import Language, Mode, Sort
 from search.errors import InvalidParameter, QueryTooLong, TextTooLong
 from search.fusion import FUSION_METHODS
@@ -102,19 +103,20 @@ def _about(description: str, example: Any = None, default: Any = None) -> Any:
 class SearchParams(TypedDict, total=False):
     """``GET /api/search`` and the search page (``lang``, ``category``, ``author``, ``tag`` may repeat)."""
 
-    q: Required[
-        Annotated[
-            str,
-            Field(min_length=1, max_length=MAX_QUERY_CHARS, pattern=SOME_TEXT),
-            _trimmed(MAX_QUERY_CHARS),
-            _about("the query", "санкции"),
-        ]
+    q: Annotated[
+        str,
+        Field(max_length=MAX_QUERY_CHARS),
+        _trimmed(MAX_QUERY_CHARS),
+        _about("the query; empty or absent: browse every article the filters allow, newest first", "санкции"),
     ]
     mode: Annotated[Mode, _about("retrieval mode", "hybrid", "hybrid")]
     lang: Annotated[list[Language], _about("language filter (repeatable: any of them)", ["ru"])]
     category: Annotated[Names, _about("category key filter (repeatable)", ["economy"])]
     author: Annotated[Names, _about("author filter, any case (repeatable)")]
     tag: Annotated[Names, _about("tag filter, any case (repeatable)")]
+    year: Annotated[
+        list[Annotated[int, Field(ge=1, le=9999), WHOLE]], _about("publication year (repeatable: any of them)", [2022])
+    ]
     since: Annotated[Day, _about("published on or after", "2020-01-01")]
     until: Annotated[Day, _about("published on or before (not before since)", "2025-12-31")]
     sort: Annotated[Sort, _about("order of hits", "date", "relevance")]
@@ -158,9 +160,9 @@ class SuggestParams(TypedDict, total=False):
 
 
 class IssueParams(TypedDict, total=False):
-    """``GET /api/issues/{start}``."""
+    """``GET /api/issues`` and ``GET /api/issues/{start}``."""
 
-    lang: Annotated[Language, _about("show each commentary in this language where it exists", "en")]
+    lang: Annotated[Language, _about("show each commentary (headline) in this language where it exists", "en")]
 
 
 SEARCH_PARAMS = TypeAdapter(SearchParams)
@@ -180,16 +182,21 @@ class Filters:
     categories: tuple[str, ...] = ()
     since: dt.date | None = None
     until: dt.date | None = None
-    authors: tuple[str, ...] = ()
+    authors: tuple[str, ...] = ()  # entity keys or spellings (any case)
     tags: tuple[str, ...] = ()
+    years: tuple[int, ...] = ()
     nothing: bool = False
 
     @property
     def active(self) -> bool:
         """Whether anything is filtered out at all."""
         return self.nothing or bool(
-            self.languages or self.categories or self.since or self.until or self.authors or self.tags
+            self.languages or self.categories or self.since or self.until or self.authors or self.tags or self.years
         )
+
+    def dates_only(self) -> Filters:
+        """These filters without the facets' own (language, category, year, author, tag): the dates."""
+        return Filters(since=self.since, until=self.until, nothing=self.nothing)
 
     def with_categories(self, categories: tuple[str, ...]) -> Filters:
         """These filters AND a query's ``category:`` clauses (categories in both; none in both: nothing)."""
@@ -203,9 +210,9 @@ class Filters:
 
 @dataclass(frozen=True, slots=True)
 class SearchRequest:
-    """One search, validated: text, mode, filters, order, the page wanted and how to fuse."""
+    """One search, validated: text (empty: browse), mode, filters, order, the page wanted and how to fuse."""
 
-    q: str
+    q: str = ""
     mode: Mode = "hybrid"
     filters: Filters = Filters()
     page: int = 1
@@ -216,12 +223,22 @@ class SearchRequest:
     snippets: bool = True  # False: hits carry an empty snippet (evaluation needs only the ranking)
     fusion: str | None = None  # hybrid fusion method (``FUSION_METHODS``); None: the setting's
     alpha: float | None = None  # convex fusion's semantic weight (0–1); None: the setting's
+    #: The language facets are labelled in and hits are shown in first (the pages' interface language);
+    #: None: the ``lang`` filter's when it names one language, else the query's detected language.
+    language: str | None = None
 
     def __post_init__(self) -> None:
         if self.fusion is not None and self.fusion not in FUSION_METHODS:
             raise InvalidParameter("fusion", f"must be one of {', '.join(FUSION_METHODS)}, got {self.fusion!r}")
         if self.alpha is not None and not 0.0 <= self.alpha <= 1.0:
             raise InvalidParameter("alpha", f"must be between 0 and 1, got {self.alpha}")
+        if self.language is not None and self.language not in LANGUAGES:
+            raise InvalidParameter("language", f"must be one of {', '.join(LANGUAGES)}, got {self.language!r}")
+
+    @property
+    def browsing(self) -> bool:
+        """No query text: every article the filters allow, newest first."""
+        return not self.q
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,11 +274,13 @@ def suggest_request(raw: Mapping[str, Any]) -> SuggestRequest:
     return SuggestRequest(params.get("q", ""), params.get("lang"), params.get("limit", DEFAULT_SUGGESTIONS))
 
 
-def search_request(raw: Mapping[str, Any]) -> SearchRequest:
-    """A validated search from raw parameters (HTTP query values, form fields or CLI options)."""
+def search_request(raw: Mapping[str, Any], language: str | None = None) -> SearchRequest:
+    """A validated search from raw parameters (HTTP query values, form fields or CLI options);
+    ``language``: the preferred language (the pages' interface language)."""
     params = validate(SEARCH_PARAMS, raw)
     return SearchRequest(
-        q=params["q"],
+        q=params.get("q", ""),
+        language=language,
         mode=params.get("mode", "hybrid"),
         filters=Filters(
             languages=tuple(dict.fromkeys(params.get("lang", ()))),
@@ -270,6 +289,7 @@ def search_request(raw: Mapping[str, Any]) -> SearchRequest:
             until=_until(params),
             authors=distinct_values(params.get("author", ())),
             tags=distinct_values(params.get("tag", ())),
+            years=tuple(sorted(set(params.get("year", ())))),
         ),
         page=params.get("page", 1),
         size=params.get("size", DEFAULT_PAGE_SIZE),
@@ -396,8 +416,6 @@ _MESSAGES = {
 }
 #: Messages of particular parameters that say more than the general one.
 _FIELD_MESSAGES = {
-    ("q", "missing"): "must not be empty",
-    ("q", "string_too_short"): "must not be empty",
     ("text", "missing"): "must be a non-empty string",
     ("text", "string_too_short"): "must be a non-empty string",
     ("text", "string_type"): "must be a non-empty string",

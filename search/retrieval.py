@@ -43,6 +43,8 @@ class KeywordMatches:
     scores: dict[int, float] = field(default_factory=dict)
     coverage: dict[int, float] = field(default_factory=dict)
     real: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    #: The real matches among the wider set of articles ``counted`` allows (disjunctive facets).
+    counted_real: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
 
 def keyword_matches(
@@ -54,25 +56,32 @@ def keyword_matches(
     mask: npt.NDArray[np.bool_] | None,
     *,
     rank_all: bool = False,
+    counted: npt.NDArray[np.bool_] | None = None,
 ) -> KeywordMatches:
     """Every matching article, and those that really match (hold at least ``MIN_COVERAGE`` of the
     query); the BM25F scores of those to rank — all with ``rank_all``, else the best ``RANKED_ARTICLES`` (language boost
     included), which hold the best version of every group a page up to ``RANKED_GROUPS`` can show —
     with their coverage. Plain words are scored with numpy (``search/bm25.py``, Whoosh's formulas),
-    the rest by Whoosh."""
+    the rest by Whoosh. With ``counted`` (a wider mask than ``mask``: the filters but one facet's),
+    the real matches it allows come too, from the same scoring pass (``counted_real``)."""
     if filters.nothing:
         return KeywordMatches()
     docnum_article = catalog.docnum_article
-    allowed = None if mask is None else mask[np.maximum(docnum_article, 0)]
+    wide = mask if counted is None else counted
+    allowed = None if wide is None else wide[np.maximum(docnum_article, 0)]
     fast = scorer.scores(searcher, parsed.whoosh, allowed)
     if fast is not None:
         docnums, values = fast
     else:
-        docnums, values = whoosh_scores(searcher, parsed, filters)
-        if allowed is not None:  # authors and tags are not expressible in the Whoosh filter
+        docnums, values = whoosh_scores(searcher, parsed, filters if counted is None else filters.dates_only())
+        if allowed is not None:  # authors, tags and years are not expressible in the Whoosh filter
             keep = allowed[docnums]
             docnums, values = docnums[keep], values[keep]
     weight, share = coverage(searcher, scorer, catalog, parsed)
+    counted_real = docnum_article[docnums[share[docnums] >= MIN_COVERAGE]] if counted is not None else None
+    if counted is not None and mask is not None:  # the wider set scored: the request's own matches
+        keep = mask[docnum_article[docnums]]
+        docnums, values = docnums[keep], values[keep]
     covered = weight[docnums]
     matched = docnum_article[docnums]
     real = matched[share[docnums] >= MIN_COVERAGE]
@@ -82,7 +91,13 @@ def keyword_matches(
         docnums, values, covered = docnums[best], values[best], covered[best]
     articles = docnum_article[docnums].tolist()
     scores = dict(zip(articles, values.tolist(), strict=True))
-    return KeywordMatches(matched, scores, dict(zip(articles, covered.tolist(), strict=True)), real)
+    return KeywordMatches(
+        matched,
+        scores,
+        dict(zip(articles, covered.tolist(), strict=True)),
+        real,
+        real if counted_real is None else counted_real,
+    )
 
 
 def whoosh_scores(
@@ -169,6 +184,38 @@ def semantic_scores(
         article = int(catalog.passage_article[row])
         if article not in best or score > best[article]:
             best[article] = float(score)
+    return best
+
+
+def rows_above(
+    index: Any, query_vector: npt.NDArray[np.float32], floor: float
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+    """Every passage row whose cosine to the query is at or above ``floor`` (faiss's range search over
+    the whole index, the same products as its top-k searches), best first."""
+    limit_faiss_threads(1)
+    radius = float(np.nextafter(np.float32(floor), np.float32(-np.inf)))  # the range is "above": keep == floor
+    _lims, scores, rows = index.range_search(query_vector.reshape(1, -1), radius)
+    order = np.argsort(-scores, kind="stable")
+    return rows[order].astype(np.int64), scores[order]
+
+
+def candidates_among(
+    catalog: Catalog,
+    rows: npt.NDArray[np.int64],
+    scores: npt.NDArray[np.float32],
+    mask: npt.NDArray[np.bool_] | None,
+    k: int,
+) -> dict[int, float]:
+    """``semantic_scores``' candidates at or above a floor, from the rows above it (``rows_above``): of
+    the ``k`` best passages the mask allows, those above the floor are the first ``k`` allowed of
+    these (a passage below it ranks after all of them), each article scored by its best."""
+    articles = catalog.passage_article[rows]
+    if mask is not None:
+        allowed = mask[articles]
+        articles, scores = articles[allowed], scores[allowed]
+    best: dict[int, float] = {}
+    for article, score in zip(articles[:k].tolist(), scores[:k].tolist(), strict=True):
+        best.setdefault(article, score)  # best first: an article's first passage is its best
     return best
 
 

@@ -39,6 +39,8 @@ class MarkFormatter(HtmlFormatter):  # type: ignore[misc]
         return f"<mark>{self._text(get_text(text, token, replace))}</mark>"
 
 
+#: A word as the analyzers tokenise it.
+WORD = re.compile(TOKEN_PATTERN)
 #: Distinct words whose analysis each language remembers (then it starts afresh).
 WORD_CACHE = 200_000
 
@@ -54,7 +56,7 @@ class WordCachedAnalyzer:
     def __init__(self, language: str) -> None:
         self._analyzer = language_analyzer(language)
         self._terms: dict[str, tuple[str, bool]] = {}  # word → (term, stopped)
-        self._word = re.compile(TOKEN_PATTERN)
+        self._word = WORD
 
     def term(self, word: str) -> tuple[str, bool]:
         known = self._terms.get(word)
@@ -129,6 +131,27 @@ def highlight_fragments(text: str, terms: Iterable[str], language: str, top: int
     fragmenter = ContextFragmenter(maxchars=FRAGMENT_CHARS, surround=SURROUND_CHARS, charlimit=None)
     result: str = highlight(text, terms, _replay(near), fragmenter, MarkFormatter(), top=top)
     return " ".join(result.split())  # fragments may span paragraph breaks
+
+
+def highlight_text(text: str, terms: Iterable[str], language: str) -> str:
+    """All of a short text (a title, a lede) as HTML: the words whose analysed term is in ``terms`` in
+    ``<mark>``, everything else escaped (only the first ``SCAN_CHARS`` are read)."""
+    text = text[:SCAN_CHARS]
+    terms = frozenset(terms)
+    if not terms:
+        return escape(text, quote=False)
+    analyzer = _analyzer(language)
+    out, last = [], 0
+    for match in WORD.finditer(text):
+        term, stopped = analyzer.term(match.group())
+        if term in terms and not stopped:
+            out += [
+                escape(text[last : match.start()], quote=False),
+                f"<mark>{escape(match.group(), quote=False)}</mark>",
+            ]
+            last = match.end()
+    out.append(escape(text[last:], quote=False))
+    return "".join(out)
 
 
 def plain_snippet(text: str, limit: int = PLAIN_CHARS) -> str:

@@ -64,8 +64,11 @@ def test_search_document(client: TestClient, sample_index: BuildReport) -> None:
         "url",
         "score",
         "snippet",
+        "lede",
+        "highlight",
         "translations",
     }
+    assert set(hit["highlight"]) == {"title", "lede"}
     assert hit["id"] == RYANAIR_EN and all(set(t) == {"id", "language", "title"} for t in hit["translations"])
     categories = client.get("/api/search", params={"q": "Belarus", "category": ["economy", "security"], "size": 50})
     assert {h["category"] for h in categories.json()["hits"]} <= {"economy", "security"}
@@ -74,8 +77,7 @@ def test_search_document(client: TestClient, sample_index: BuildReport) -> None:
 @pytest.mark.parametrize(
     ("params", "fragment"),
     [
-        ({"q": ""}, "q: must not be empty"),
-        ({}, "q: must not be empty"),
+        ({"year": "last"}, "year: must be a whole number"),
         ({"q": "x" * 1001}, "q: must be at most 1000 characters"),
         ({"q": "x", "size": "101"}, "size: must be at most 100"),
         ({"q": "x", "size": "ten"}, "size: must be a whole number"),
@@ -112,7 +114,11 @@ def test_article_and_related(client: TestClient) -> None:
     }
     related = client.get(f"/api/articles/{RYANAIR_EN}/related", params={"limit": 3, "scope": "all"}).json()
     assert set(related) == {"id", "generation", "related"} and len(related["related"]) == 3
-    assert set(related["related"][0]) == {"id", "title", "language", "published", "score", "translations"}
+    search_hit = client.get("/api/search", params={"q": "Ryanair", "size": 1}).json()["hits"][0]
+    assert all(set(item) == set(search_hit) for item in related["related"])  # one hit shape everywhere
+    assert all(item["snippet"] == "" and item["category_label"] for item in related["related"])
+    pasted = client.post("/api/related", json={"text": "Ryanair forced landing in Minsk", "limit": 2}).json()
+    assert all(set(item) == set(search_hit) for item in pasted["related"])
 
 
 def test_not_found_and_bad_related_parameters(client: TestClient) -> None:
@@ -162,9 +168,20 @@ def test_search_filters_by_author_and_tag_and_sorts_by_date(client: TestClient) 
     doc = client.get("/api/search", params=params).json()
     dates = [h["published"] for h in doc["hits"]]
     assert doc["total"] > 0 and dates == sorted(dates, reverse=True)
-    assert sum(doc["facets"]["author"].values()) >= doc["total"] and "Anna Marchuk" in doc["facets"]["author"]
+    authors = doc["facets"]["author"]
+    assert authors["anna-marchuk"] == {"label": "Anna Marchuk", "count": doc["total"]}
+    assert len(authors) > 1  # disjunctive: the other authors stay offered
     tagged = client.get("/api/search", params={"q": "sanctions", "tag": ["Ryanair", "potash"], "size": 50}).json()
-    assert 0 < tagged["total"] < 19 and set(tagged["facets"]["tag"]) >= {"Ryanair", "potash"}
+    assert 0 < tagged["total"] < 19 and set(tagged["facets"]["tag"]) >= {"ryanair", "potash"}
+
+
+def test_browse_without_a_query_in_the_api(client: TestClient) -> None:
+    doc = client.get("/api/search", params={"category": "economy", "year": "2022", "mode": "semantic"}).json()
+    assert doc["query"] == "" and doc["sort"] == "date" and doc["total"] == len(doc["hits"]) > 0
+    assert all(h["category"] == "economy" and h["published"].startswith("2022") for h in doc["hits"])
+    assert doc["facets"]["category"]["economy"]["count"] == doc["total"]
+    everything = client.get("/api/search").json()
+    assert everything["total"] == 19 and everything["sort"] == "date"  # the sample's translation groups
 
 
 def test_keyboard_layout_and_did_you_mean_in_the_api(client: TestClient) -> None:

@@ -97,7 +97,7 @@ def test_status_without_index_is_a_one_line_error(index_dir: Path) -> None:
         (["query", "x", "--limit", "500", "--json"], 2, "invalid_parameter"),
         (["query", "x", "--since", "2020-02-31", "--json"], 2, "invalid_parameter"),
         (["query", "x" * 1001, "--json"], 2, "query_too_long"),
-        (["query", "--json"], 2, "usage"),
+        (["query", "--year", "soon", "--json"], 2, "invalid_parameter"),
         (["reindex", "--json", "/nonexistent/archive.jsonl"], 1, "archive_error"),
         (["status", "--json"], 1, "no_index"),
         (["rollback", "--json"], 1, "no_index"),
@@ -235,10 +235,21 @@ def test_query_usage_errors_exit_2(sample_env: Path) -> None:
     assert code == 2 and "archive-search: error: --lang: 'de' is not one of 'en', 'ru', 'be'." in err
     code, _out, err = run(["related", "x", "--limit", "0"])
     assert code == 2 and "archive-search: error: --limit: 0 is not in the range 1<=x<=100." in err
-    code, _out, err = run(["query"])
-    assert code == 2 and err.endswith("archive-search: error: give either a query TEXT or --from-file FILE\n")
+    code, _out, err = run(["query", "--year", "20x"])
+    assert code == 2 and "archive-search: error: --year: must be a whole number" in err
     code, _out, err = run(["query", "x", "--from-file", "queries.txt"])
-    assert code == 2 and err.endswith("archive-search: error: give either a query TEXT or --from-file FILE\n")
+    assert code == 2 and err.endswith("archive-search: error: give either a query TEXT or --from-file FILE, not both\n")
+
+
+@pytest.mark.parametrize("argv", [["query"], ["query", ""]])
+def test_query_without_text_browses_newest_first(sample_env: Path, argv: list[str]) -> None:
+    code, out, err = run([*argv, "--category", "economy", "--year", "2022", "--json"])
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["sort"] == "date" and doc["total"] == len(doc["hits"]) > 0
+    assert all(h["category"] == "economy" and h["published"].startswith("2022") for h in doc["hits"])
+    code, out, err = run([*argv, "--author", "Ганна Марчук"])
+    assert code == 0 and out.startswith("5 results (no query: newest first") and "Anna Marchuk" not in out
 
 
 def test_query_from_file(sample_env: Path, tmp_path: Path) -> None:

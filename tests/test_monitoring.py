@@ -36,7 +36,7 @@ def test_metrics_parse_and_count_searches(metrics_settings: Settings, sample_ind
         before = samples(client.get("/metrics").text)
         assert client.get("/api/search", params={"q": "Ryanair", "mode": "keyword"}).status_code == 200
         assert client.get("/api/search", params={"q": "qqqxyzzy", "mode": "keyword"}).json()["total"] == 0
-        assert client.get("/api/search", params={"q": "", "mode": "keyword"}).status_code == 400
+        assert client.get("/api/search", params={"q": "x", "mode": "keyword", "sort": "oldest"}).status_code == 400
         response = client.get("/metrics")
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/plain")
     after = samples(response.text)

@@ -26,21 +26,54 @@ def test_search_page_has_results_facets_count_and_pages(client: TestClient) -> N
     assert "<mark>санкции</mark>" in html or "<mark>Санкции</mark>" in html
     for facet in ("Language", "Category", "Year", "Author", "Tag"):
         assert f"<h3>{facet}</h3>" in html
-    assert any("lang=ru" in link and "page=" not in link for link in links(html))
+    assert re.search(r'<input type="checkbox" name="lang" value="ru" data-autosubmit>', html)
     assert any(link.endswith("page=2") for link in links(html)) and 'rel="next"' in html
     assert 'aria-current="page">1<' in html
 
 
-def test_facet_link_filters_and_marks_itself_selected(client: TestClient) -> None:
-    html = client.get("/", params={"q": "санкции", "mode": "keyword"}).text
-    economy = next(link for link in links(html) if "category=economy" in link)
-    filtered = client.get(economy).text
-    assert 'class="selected"' in filtered and "Clear all filters" in filtered
-    assert "Экономика" in filtered or "Economy" in filtered
-    unselect = next(
-        link for link in links(filtered) if link.startswith("/?") and "category=economy" not in link and "q=" in link
-    )
-    assert client.get(unselect).status_code == 200
+def checked(html: str, name: str) -> list[str]:
+    """The ticked values of a facet's checkboxes."""
+    return re.findall(rf'<input type="checkbox" name="{name}" value="([^"]+)" checked', html)
+
+
+def offered(html: str, name: str) -> list[str]:
+    return re.findall(rf'<input type="checkbox" name="{name}" value="([^"]+)"', html)
+
+
+def test_facets_are_a_form_of_checkboxes_several_ticked_at_once(client: TestClient) -> None:
+    html = client.get("/", params={"q": "санкции sanctions санкцыі", "mode": "keyword"}).text
+    form = re.search(r'<form class="facet-filters" method="get" action="/">(.*?)</form>', html, re.S)
+    assert form and '<input type="hidden" name="q" value="санкции sanctions санкцыі">' in form.group(1)
+    assert set(offered(html, "lang")) == {"ru", "en", "be"} and not checked(html, "lang")
+    assert "Apply filters" in form.group(1)
+    # what the form sends with two languages and two categories ticked
+    params = [("q", "санкции sanctions санкцыі"), ("mode", "keyword"), ("lang", "ru"), ("lang", "be")]
+    two = client.get("/", params=[*params, ("category", "economy"), ("category", "belarus-west")]).text
+    assert sorted(checked(two, "lang")) == ["be", "ru"] and sorted(checked(two, "category")) == [
+        "belarus-west",
+        "economy",
+    ]
+    assert "en" in offered(two, "lang")  # disjunctive: the language not ticked is still offered
+    assert len(offered(two, "category")) > 2 and "Clear all filters" in two
+    hits = re.findall(r'<li class="hit" lang="([a-z]+)">', two)
+    assert hits and set(hits) <= {"ru", "be"}
+    assert 'class="selected"' in two and "Экономика" in two  # labelled in the query's language
+
+
+def test_browse_without_a_query_and_the_plain_home_page(client: TestClient) -> None:
+    home = client.get("/").text
+    assert "Search the archive</h1>" in home and '<ol class="hits"' not in home
+    browse = client.get("/", params=[("category", "economy"), ("year", "2022")]).text
+    assert "Browse the archive</h1>" in browse and "newest first" in browse
+    dates = re.findall(r'<li class="hit".*?<time datetime="([0-9-]+)">', browse, re.S)
+    assert dates and all(d.startswith("2022") for d in dates) and dates == sorted(dates, reverse=True)
+    assert checked(browse, "category") == ["economy"] and checked(browse, "year") == ["2022"]
+    assert len(offered(browse, "year")) > 1
+
+
+def test_titles_are_highlighted_on_the_page(client: TestClient) -> None:
+    html = client.get("/", params={"q": "Ryanair", "mode": "keyword"}).text
+    assert re.search(r'<h3><a href="/articles/[^"]+">[^<]*<mark>Ryanair</mark>', html)
 
 
 def test_page_two_link_continues(client: TestClient) -> None:
@@ -92,10 +125,15 @@ def test_related_page_form_and_results(client: TestClient) -> None:
 def test_issue_pages(client: TestClient) -> None:
     issues = client.get("/issues").text
     assert "/issues/2021-05-24" in issues and "2 commentaries" in issues
+    assert 'href="/articles/2021-05-26-ryanair-diversion-en">The Ryanair diversion' in issues  # the headlines
+    belarusian = client.get("/issues", params={"lang": "be"}).text
+    assert '<li lang="be"><a href="/articles/2021-05-26-ryanair-diversion-be">' in belarusian
     issue = client.get("/issues/2021-05-24", params={"lang": "be"}).text
     assert re.search(r'<h2><a href="[^"]+" lang="be">', issue) and not re.search(
         r'<h2><a href="[^"]+" lang="en">', issue
     )
+    assert re.search(r'href="/issues/2020-11-02\?lang=be" rel="prev"', issue)
+    assert re.search(r'href="/issues/2021-11-08\?lang=be" rel="next"', issue)
     assert client.get("/issues/2021-05-25").status_code == 404
     assert client.get("/issues/2021-05-24", params={"lang": "xx"}).status_code == 400
 

@@ -312,7 +312,7 @@ def test_a_served_generation_survives_retention_until_the_service_stops(
             found = httpx.get(f"{base}/api/search", params={"q": "potash"}, timeout=30)
             assert found.status_code == 200 and found.json()["generation"] == served and found.json()["hits"]
         page = httpx.get(f"{base}/", params={"q": "potash"}, timeout=30)
-        assert page.status_code == 200 and "New sanctions on potash exports" in page.text
+        assert page.status_code == 200 and "New sanctions on <mark>potash</mark> exports" in page.text
         assert httpx.get(f"{base}/ready").json()["generation"] == served
         for name, value in fake_env(fake_settings, 0).items():
             monkeypatch.setenv(name, value)
@@ -366,7 +366,7 @@ def test_a_search_on_gone_files_is_answered_from_the_live_generation(
         for r in caplog.records
     )
     page = client.get("/", params={"q": "potash"})
-    assert page.status_code == 200 and "New sanctions on potash exports" in page.text
+    assert page.status_code == 200 and "New sanctions on <mark>potash</mark> exports" in page.text
     assert client.get("/ready").json()["generation"] == newer
 
 

@@ -33,13 +33,28 @@ def test_defaults_and_normalisation() -> None:
     assert (req.q, req.mode, filters.languages, filters.categories) == ("sanctions", "hybrid", ("ru",), ("economy",))
     assert (filters.since, filters.until, req.page, req.size) == (dt.date(2020, 1, 1), dt.date(2021, 1, 1), 2, 5)
     assert filters.authors == ("Anna Marchuk",) and req.forgiving and not filters.nothing
+    years = search_request({"year": ["2023", "2021", "2023"]}).filters.years
+    assert years == (2021, 2023)
+
+
+@pytest.mark.parametrize("raw", [{}, {"q": ""}, {"q": "   "}, {"q": None}])
+def test_an_empty_or_absent_query_is_a_browse(raw: dict[str, object]) -> None:
+    req = search_request(raw)
+    assert req.q == "" and req.browsing and not req.filters.active
+    assert not search_request({"q": "x"}).browsing
+
+
+def test_the_preferred_language_is_checked() -> None:
+    assert search_request({"q": "x"}, language="be").language == "be"
+    with pytest.raises(InvalidParameter, match="language: must be one of en, ru, be"):
+        search_request({"q": "x"}, language="de")
 
 
 @pytest.mark.parametrize(
     ("kwargs", "name", "reason"),
     [
-        ({"q": ""}, "q", "must not be empty"),
-        ({"q": "   "}, "q", "must not be empty"),
+        ({"year": ["2023", "twenty"]}, "year", "must be a whole number"),
+        ({"year": ["0"]}, "year", "must be at least 1"),
         ({"mode": "fuzzy"}, "mode", "must be one of"),
         ({"lang": ["de"]}, "lang", "must be one of en, ru, be"),
         ({"as_typed": "maybe"}, "as_typed", "must be 1 or 0"),

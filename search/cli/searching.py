@@ -62,6 +62,9 @@ def _open_engine(settings: Settings, mode: str | None = None) -> Engine:
 @click.option("--mode", type=click.Choice(MODES), default="hybrid")
 @click.option("--lang", multiple=True, type=click.Choice(LANGUAGES), help="only this language (repeatable)")
 @click.option("--category", multiple=True, metavar="C", help="only this category (repeatable)")
+@click.option("--author", multiple=True, metavar="NAME", help="only this author, any spelling or key (repeatable)")
+@click.option("--tag", multiple=True, metavar="TAG", help="only this tag, any spelling or key (repeatable)")
+@click.option("--year", multiple=True, metavar="YYYY", help="only this publication year (repeatable)")
 @click.option("--since", metavar="YYYY-MM-DD", help="published on or after")
 @click.option("--until", metavar="YYYY-MM-DD", help="published on or before")
 @click.option("--limit", "size", type=click.IntRange(1, MAX_PAGE_SIZE), default=DEFAULT_PAGE_SIZE, help="hits per page")
@@ -74,13 +77,14 @@ def _open_engine(settings: Settings, mode: str | None = None) -> Engine:
 )
 @json_option
 def query(console: Console, /, q: str | None, from_file: Path | None, mode: str, as_json: bool, **params: Any) -> int:
-    """Search the live generation for TEXT, or for every line of --from-file FILE in one process."""
+    """Search the live generation for TEXT, or for every line of --from-file FILE in one process;
+    without TEXT (or with an empty one), list every commentary the filters allow, newest first."""
     from search.requests import search_request
 
-    if (q is None) == (from_file is None):
-        raise click.UsageError("give either a query TEXT or --from-file FILE")
+    if q is not None and from_file is not None:
+        raise click.UsageError("give either a query TEXT or --from-file FILE, not both")
 
-    def request(text: str) -> SearchRequest:  # params: lang, category, since, until, size, page
+    def request(text: str) -> SearchRequest:  # params: lang, category, author, tag, year, since, until, size, page
         return search_request({"q": text, "mode": mode, **params})
 
     if from_file is not None:
@@ -92,14 +96,15 @@ def query(console: Console, /, q: str | None, from_file: Path | None, mode: str,
         _print_timings(_open_engine(console.settings(), mode), requests, mode, as_json, console)
         return EXIT_OK
 
-    req = request(str(q))
-    result = _open_engine(console.settings(), mode).search(req)
+    req = request(q or "")
+    result = _open_engine(console.settings(), "keyword" if req.browsing else mode).search(req)  # browse: no model
     out = console.out
     if as_json:
         print_json(result, out)
         return EXIT_OK
+    how = "no query: newest first" if req.browsing else result["mode"]
     print(
-        f"{result['total']} results ({result['mode']}, {result['took_ms']:.1f} ms, generation "
+        f"{result['total']} results ({how}, {result['took_ms']:.1f} ms, generation "
         f"{result['generation']}), page {result['page']}",
         file=out,
     )
@@ -110,7 +115,7 @@ def query(console: Console, /, q: str | None, from_file: Path | None, mode: str,
     for number, hit in enumerate(result["hits"], start=(req.page - 1) * req.size + 1):
         others = ", ".join(t["language"] for t in hit["translations"])
         print(
-            f"{number:3d}. [{hit['language']}] {hit['title']}  ({hit['published']}, "
+            f"{number:3d}. [{hit['language']}] {terminal_snippet(hit['highlight']['title'])}  ({hit['published']}, "
             f"{hit['category_label'] or hit['category'] or 'no category'})  {hit['id']}",
             file=out,
         )

@@ -125,6 +125,10 @@ function combobox(box) {
 
 document.addEventListener("DOMContentLoaded", () => {
   // Changing the mode or the sort order searches again at once (the buttons still work without JS).
+  // Ticking a facet value applies it at once (the "Apply filters" button still works without JS).
+  for (const el of document.querySelectorAll("form.facet-filters input[data-autosubmit]")) {
+    el.addEventListener("change", () => el.form.requestSubmit());
+  }
   for (const el of document.querySelectorAll("select[data-autosubmit], form.search input[name=mode]")) {
     el.addEventListener("change", () => {
       const q = document.getElementById("q");
