@@ -174,10 +174,15 @@ async def home(request: Request) -> HTMLResponse:
         "result": None,
     }
     if q or any(params.get(name) for name in BROWSE_PARAMS):
-        search_request = search_request_from(params, language)
+        search_request = search_request_from(params, site.chosen_language(request))
         try:
+            chosen = site.chosen_language(request)  # else the engine labels facets in the query's language
             result, labels = await answer(
-                request, lambda engine: (engine.search(search_request), category_labels(engine.catalog, language))
+                request,
+                lambda engine: (
+                    engine.search(search_request),
+                    category_labels(engine.catalog, chosen) if chosen else {},
+                ),
             )
         except PageOutOfRange as exc:  # a stale or edited link: say so, and offer the last page
             last = (

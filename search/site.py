@@ -68,6 +68,12 @@ def ui_language(request: Request) -> str:
     )
 
 
+def chosen_language(request: Request) -> str | None:
+    """The interface language when the reader chose it (address prefix or Accept-Language), else None:
+    then the query's own language, not the setting's default, decides which versions a search shows."""
+    return request.scope.get(PREFIX_KEY) or i18n.from_accept_language(request.headers.get("accept-language", ""))
+
+
 @dataclass(frozen=True, slots=True)
 class Links:
     """Addresses of one request's page: under the public prefix, and under the language prefix when
