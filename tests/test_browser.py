@@ -179,10 +179,10 @@ def test_every_page_in_three_languages_on_desktop_and_phone(chromium: str, serve
 
                 # a facet, then our view of the first hit
                 # a facet value ticked applies at once; a second value of the facet widens the choice
-                page.locator("details.filters input[name=lang][value=ru]").check()
+                page.locator("details.filters input[type=checkbox][name=lang][value=ru]").check()
                 page.wait_for_url("**lang=ru**")
                 page.wait_for_load_state("networkidle")
-                expect(page.locator("details.filters input[name=lang][value=ru]")).to_be_checked()
+                expect(page.locator("details.filters input[type=checkbox][name=lang][value=ru]")).to_be_checked()
                 expect(page.locator("ol.hits li.hit").first).to_be_visible()
                 page.locator("li.hit a.ours").first.click()
                 page.wait_for_url("**/articles/**")
