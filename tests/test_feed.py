@@ -112,3 +112,12 @@ def test_results_page_links_and_announces_its_feed(client: TestClient) -> None:
     subscribed = feedparser.parse(client.get(href).content)
     assert not subscribed.bozo and subscribed.entries
     assert all(e.title_detail.language == "ru" or e.tags[0].term == "economy" for e in subscribed.entries)
+
+
+def test_a_feed_without_a_query_lists_the_newest_commentaries_the_filters_allow(client: TestClient) -> None:
+    economy = parsed(client, category="economy").entries
+    assert economy and all(e.tags[0].term == "economy" for e in economy)
+    stamps = [e.updated_parsed for e in economy]
+    assert stamps == sorted(stamps, reverse=True)
+    everything = parsed(client, q="").entries
+    assert len(everything) > len(economy)
