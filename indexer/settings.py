@@ -184,6 +184,33 @@ class Settings:
         "`*` for any; empty: none.",
     )
 
+    public_url: str = _setting(
+        "http://127.0.0.1:8000",
+        "The pages' public address: scheme, host and path prefix (e.g. `https://example.org/search`); every "
+        "absolute link (feeds, canonical, OpenGraph) is built from it, never from the request's Host, and the app "
+        "answers under its path prefix (behind a reverse proxy).",
+    )
+    site_name: str = _setting("Belarus newsletter archive", "The site's name in the pages' header, titles and feeds.")
+    site_url: str = _setting("", "The newsletter's home page, linked from the header (http or https); empty: no link.")
+    logo: str = _setting(
+        "",
+        "An image file (PNG, SVG, JPEG or WebP) shown in the header and served from this server; empty: none.",
+    )
+    accent_color: str = _setting(
+        "#0b57d0",
+        "Colour of links and buttons, `#rrggbb` (a CSS custom property of the site stylesheet); must have a "
+        "contrast of at least 4.5:1 with white (WCAG AA).",
+    )
+    default_ui_language: str = _setting(
+        "en",
+        "Interface language when neither the address (`/be/`, `/ru/`, `/en/`) nor the browser's "
+        "Accept-Language names one: `be`, `ru` or `en`.",
+    )
+    template_dir: str = _setting(
+        "",
+        "A folder of templates that replace the bundled ones of the same name (e.g. `_header.html`, "
+        "`_footer.html`: the site's own header and footer; docs/operations.md); empty: none.",
+    )
     import_cache_dir: Path = _setting(
         _default_cache_root() / "import",
         "Where `import` keeps the pages it fetched with their ETag / Last-Modified, so the next run asks only "
@@ -204,6 +231,18 @@ class Settings:
     def cors_origin_list(self) -> list[str]:
         """The allowed CORS origins as a list (empty: CORS off)."""
         return [o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip()]
+
+    @property
+    def public_prefix(self) -> str:
+        """The path prefix of ``PUBLIC_URL`` without its trailing slash ("" at the root of its host)."""
+        rest = self.public_url.split("://", 1)[-1]
+        return ("/" + rest.split("/", 1)[1]).rstrip("/") if "/" in rest else ""
+
+    @property
+    def public_origin(self) -> str:
+        """``PUBLIC_URL``'s scheme and host."""
+        scheme, rest = self.public_url.split("://", 1)
+        return f"{scheme}://{rest.split('/', 1)[0]}"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -287,12 +326,70 @@ class Settings:
                 raise SettingsError(f"{ENV_PREFIX}{name.upper()}: must be sources separated by spaces (no ; or ,)")
         if not self.frame_ancestors.strip():
             raise SettingsError(f"{ENV_PREFIX}FRAME_ANCESTORS: must not be empty ('none' for nobody)")
+        check_site(self)
         for origin in self.cors_origin_list:
             if origin != "*" and not re.fullmatch(r"https?://[^/\s]+", origin):
                 raise SettingsError(
                     f"{ENV_PREFIX}CORS_ORIGINS: {origin!r} is not an origin (scheme://host[:port]) or *"
                 )
         return self
+
+
+#: The interface languages of the pages, in the order the language switch shows them.
+UI_LANGUAGES = ("be", "ru", "en")
+LOGO_TYPES = {
+    ".png": "image/png",
+    ".svg": "image/svg+xml",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".webp": "image/webp",
+}
+
+
+def contrast_with_white(colour: str) -> float:
+    """WCAG 2.1 contrast ratio of ``#rrggbb`` against white."""
+
+    def channel(value: int) -> float:
+        c = value / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    luminance = 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+    return 1.05 / (luminance + 0.05)
+
+
+def check_site(settings: Settings) -> None:
+    """The settings of the site the pages live in (public address, look, languages), named when wrong."""
+    public = settings.public_url
+    if not re.fullmatch(r"https?://[^/\s?#]+(/[^\s?#]*)?", public):
+        raise SettingsError(
+            f"{ENV_PREFIX}PUBLIC_URL: must be an http(s) address with an optional path and no query, got {public!r}"
+        )
+    if settings.site_url and not re.fullmatch(r"https?://\S+", settings.site_url):
+        raise SettingsError(f"{ENV_PREFIX}SITE_URL: must be an http(s) address, got {settings.site_url!r}")
+    if not settings.site_name.strip():
+        raise SettingsError(f"{ENV_PREFIX}SITE_NAME: must not be empty")
+    if not re.fullmatch(r"#[0-9a-fA-F]{6}", settings.accent_color):
+        raise SettingsError(f"{ENV_PREFIX}ACCENT_COLOR: must be a colour #rrggbb, got {settings.accent_color!r}")
+    ratio = contrast_with_white(settings.accent_color)
+    if ratio < 4.5:
+        raise SettingsError(
+            f"{ENV_PREFIX}ACCENT_COLOR: {settings.accent_color} has a contrast of {ratio:.1f}:1 with white; links "
+            "and buttons need at least 4.5:1 (WCAG AA): choose a darker colour"
+        )
+    if settings.default_ui_language not in UI_LANGUAGES:
+        raise SettingsError(
+            f"{ENV_PREFIX}DEFAULT_UI_LANGUAGE: must be one of {', '.join(UI_LANGUAGES)}, "
+            f"got {settings.default_ui_language!r}"
+        )
+    if settings.logo:
+        logo = Path(settings.logo).expanduser()
+        if logo.suffix.lower() not in LOGO_TYPES:
+            raise SettingsError(f"{ENV_PREFIX}LOGO: must be a {', '.join(LOGO_TYPES)} file, got {settings.logo!r}")
+        if not logo.is_file():
+            raise SettingsError(f"{ENV_PREFIX}LOGO: no such file: {settings.logo!r}")
+    if settings.template_dir and not Path(settings.template_dir).expanduser().is_dir():
+        raise SettingsError(f"{ENV_PREFIX}TEMPLATE_DIR: no such folder: {settings.template_dir!r}")
 
 
 def _parse(name: str, raw: str, type_name: Any) -> Any:

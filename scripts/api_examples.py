@@ -131,6 +131,13 @@ EXAMPLES: list[tuple[str, str, list[str]]] = [
         "`next` are the neighbouring issues.",
         ["$BASE/api/issues/2025-01-27?lang=ru"],
     ),
+    (
+        "The feed of a search",
+        "Atom, the newest 50 matching commentaries, one entry per translation group in the feed's language "
+        "(`/be/feed.atom`, `/ru/feed.atom`, or a single `lang`); `ETag` / `Last-Modified` for conditional "
+        "requests (304). Only the first two entries are shown here.",
+        ["$BASE/ru/feed.atom?q=Ryanair"],
+    ),
     ("Liveness", "", ["$BASE/health"]),
     ("Readiness", "503 until the index is loaded, then:", ["$BASE/ready"]),
     (
@@ -147,6 +154,9 @@ def pretty(raw: str, *, with_headers: bool, shorten: bool) -> str:
     if with_headers:
         head, _, raw = raw.partition("\n\n")  # text mode has turned \r\n into \n
         status = head.splitlines()[0] + "\n\n"
+    if raw.startswith("<?xml"):  # the feed: the feed's head and its first two entries
+        head, *entries = raw.split("<entry")
+        return status + "<entry".join([head, *entries[:2]]).replace("><", ">\n<") + "\n…"
     document = json.loads(raw)
     if shorten:
         document = {k: document[k] for k in ("openapi", "info")} | {"paths": {p: "…" for p in document["paths"]}}
@@ -187,7 +197,8 @@ def main() -> int:
             else:
                 command = "curl -s " + " ".join(shlex.quote(a) for a in shown)
             output = pretty(raw, with_headers="-i" in args, shorten=heading == "The OpenAPI document")
-            parts.append(f"## {heading}\n\n{explanation}\n\n```sh\n{command}\n```\n\n```json\n{output}\n```\n")
+            kind = "xml" if output.startswith("<?xml") else "json"
+            parts.append(f"## {heading}\n\n{explanation}\n\n```sh\n{command}\n```\n\n```{kind}\n{output}\n```\n")
         OUTPUT.write_text("\n".join(parts), encoding="utf-8")
         print(f"wrote {OUTPUT.relative_to(ROOT)}", file=sys.stderr)
         return 0

@@ -149,9 +149,14 @@ def round_trip(tmp: Path, index_dir: Path) -> None:
     upstream, http, https = free_port(), free_port(), free_port()
     main = configure(tmp, upstream, http, https)
     print(f"nginx -t: {SITE.relative_to(ROOT)} is valid (as run here: {tmp}/site.conf)", flush=True)
-    env = {**os.environ, "ARCHIVE_SEARCH_INDEX_DIR": str(index_dir), "ARCHIVE_SEARCH_ADMIN_TOKEN": ADMIN_TOKEN}
-    ensure_index(index_dir, env)
     base = f"https://127.0.0.1:{https}"
+    env = {
+        **os.environ,
+        "ARCHIVE_SEARCH_INDEX_DIR": str(index_dir),
+        "ARCHIVE_SEARCH_ADMIN_TOKEN": ADMIN_TOKEN,
+        "ARCHIVE_SEARCH_PUBLIC_URL": f"{base}/search",  # the service links under the proxy's prefix itself
+    }
+    ensure_index(index_dir, env)
     serve = [str(BIN / "archive-search"), "serve", "--host", "127.0.0.1", "--port", str(upstream)]
     with process(serve, env) as server, process(["nginx", "-p", str(tmp), "-c", str(main), "-g", "daemon off;"], env):
         wait_for(f"http://127.0.0.1:{upstream}/ready", server)

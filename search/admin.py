@@ -54,6 +54,6 @@ async def analytics_page(request: Request) -> HTMLResponse:
         retention_days=settings.analytics_retention_days,
         min_count=settings.analytics_min_count,
     )
-    response = render("analytics.html", section="admin", report=counts)
+    response = render(request, "analytics.html", language="en", section="admin", report=counts)
     response.headers["Cache-Control"] = "no-store"
     return response

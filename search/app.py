@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from indexer.errors import IndexerError
 from indexer.settings import Settings
-from search import admin, api, monitoring, openapi, pages
+from search import admin, api, feed, monitoring, openapi, pages, site
 from search.analytics import Recorder
 from search.assets import STATIC_DIR, VersionedStaticFiles
 from search.errors import SearchError, Unauthorized
@@ -29,6 +29,7 @@ from search.headers import SecurityHeaders
 from search.live import LiveEngine, Reloader, build_summary, warn_unleased
 from search.logs import RequestLog, logging_config
 from search.memory import limit_arenas, release_freed
+from search.site import SitePrefix, route_path
 
 log = logging.getLogger("archive_search")
 
@@ -56,6 +57,8 @@ JSON_PATHS = ("/health", "/ready", "/openapi.json", "/metrics")
 COMPRESS_MIN_BYTES = 1024
 #: gzip's level: 6 gives nearly 9's size at a fraction of its time (scripts/bench_answers).
 COMPRESS_LEVEL = 6
+#: Paths that answer something else but report their errors as the API does (the feed's readers are programs).
+API_ERROR_PATHS = (*JSON_PATHS, "/feed.atom")
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -110,6 +113,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/related", pages.related, methods=["GET", "POST"]),
         Route("/issues", pages.issues),
         Route("/issues/{start}", pages.issue),
+        Route("/feed.atom", feed.endpoint),
+        Route("/robots.txt", site.robots),
+        Route("/site.css", site.site_stylesheet),
         Mount("/static", VersionedStaticFiles(directory=STATIC_DIR), name="static"),
         Route("/health", api.health),
         Route("/ready", api.ready),
@@ -125,6 +131,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     metrics = monitoring.ServiceMetrics() if settings.metrics else None
     if metrics is not None and not settings.metrics_port:  # on METRICS_PORT, `serve` serves them instead
         routes.append(Route("/metrics", monitoring.endpoint))
+    if settings.logo:
+        routes.append(Route("/logo", site.logo))
     if settings.admin_token:  # without a token the admin endpoints do not exist (404)
         routes.append(Route("/api/admin/reload", api.admin_reload, methods=["POST"]))
         routes.append(Route("/admin/analytics", admin.analytics_page))
@@ -138,6 +146,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     }
     live = LiveEngine()
     middleware = [
+        Middleware(SitePrefix, settings=settings),  # first: every later step sees the path inside the app
         Middleware(RequestLog, settings=settings, metrics=metrics),  # outermost: sees every answer's status
         Middleware(SecurityHeaders, settings=settings),
         # answers above COMPRESS_MIN_BYTES gzipped for clients that accept it (a Belarusian results
@@ -285,7 +294,8 @@ async def handle_error(request: Request, exc: Exception) -> Response:
     """Every exception → ``{"error": {"code", "message"}}`` under /api, a friendly page elsewhere."""
     status, code, message = error_parts(exc)
     headers = error_headers(exc)
-    if request.url.path.startswith("/api/") or request.url.path in JSON_PATHS:
+    path = route_path(request)
+    if path.startswith("/api/") or path in API_ERROR_PATHS:
         body: dict[str, Any] = {"error": {"code": code, "message": message}}
         return JSONResponse(body, status_code=status, headers=headers)
-    return HTMLResponse(pages.error_page(status, message), status_code=status, headers=headers)
+    return HTMLResponse(pages.error_page(request, status, message), status_code=status, headers=headers)

@@ -2,51 +2,94 @@
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from indexer.archive import LANGUAGES
-from search import analytics
+from indexer.settings import UI_LANGUAGES, Settings
+from search import analytics, i18n, site
 from search.api import answer, related_body, search_request_from
-from search.assets import static_url
 from search.documents import Facets
 from search.errors import PageOutOfRange
+from search.feed import FEED_PARAMS
+from search.front import category_labels, front
 from search.limits import MAX_RELATED_TEXT_CHARS
 from search.logs import note_search
 from search.requests import ISSUE_PARAMS, MODES, RelatedRequest, issue_language, query_values, related_text_request
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
-LANGUAGE_NAMES = {"en": "English", "ru": "Русский", "be": "Беларуская"}
 #: Filters kept when the query changes (the page number is not).
 FILTER_PARAMS = ("lang", "category", "author", "tag", "year", "since", "until", "sort", "as_typed")
 #: The filters a facet sets (ticked in the facets' form; the others travel as hidden fields).
 FACET_PARAMS = ("lang", "category", "year", "author", "tag")
 #: The filters that make the page without a query a browse of the archive rather than the home page.
 BROWSE_PARAMS = (*FACET_PARAMS, "since", "until")
+
+
 #: Author and tag facets list this many values (selected ones always).
 FACET_VALUES_SHOWN = 12
 RELATED_ON_ARTICLE_PAGE = 5
 
 
 @cache
-def _environment() -> Environment:
-    """The template environment, built on first use (autoescaping every template)."""
-    environment = Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(default=True))
-    environment.globals["static_url"] = static_url  # assets by versioned address (search/assets.py)
-    return environment
+def _environment(template_dir: str, language: str) -> Environment:
+    """The template environment of one interface language (autoescaping every template; the templates
+    of ``TEMPLATE_DIR`` first, then ours), built on first use."""
+    own = [FileSystemLoader(Path(template_dir).expanduser())] if template_dir else []
+    env = Environment(
+        loader=ChoiceLoader([*own, FileSystemLoader(TEMPLATES_DIR)]),
+        autoescape=select_autoescape(default=True),
+        extensions=["jinja2.ext.i18n"],
+    )
+    env.install_gettext_translations(i18n.translations(language), newstyle=True)  # type: ignore[attr-defined]
+    env.filters["day"] = partial(i18n.format_day, language=language)
+    env.globals.update(
+        language_name=partial(i18n.language_name, language=language),
+        ui=language,
+        ui_languages=UI_LANGUAGES,
+        own_names=i18n.OWN_NAMES,
+        modes=MODES,
+        article_path=site.article_path,
+    )
+    return env
 
 
-def render(template: str, status: int = 200, **context: Any) -> HTMLResponse:
-    """A page from ``template``; every value is escaped unless a template marks it safe."""
-    html = _environment().get_template(template).render(modes=MODES, **context)
-    return HTMLResponse(html, status_code=status)
+def render(
+    request: Request,
+    template: str,
+    status: int = 200,
+    language: str | None = None,
+    links: site.Links | None = None,
+    **context: Any,
+) -> HTMLResponse:
+    """A page from ``template`` in the request's interface language; every value is escaped unless a
+    template marks it safe; every link is built under the public prefix (``site.Links``)."""
+    settings: Settings = request.app.state.settings
+    language = language or site.ui_language(request)
+    links = links or site.Links.of(request)
+    html = (
+        _environment(settings.template_dir, language)
+        .get_template(template)
+        .render(
+            site=settings,
+            site_name=i18n.site_name(settings.site_name, language),
+            links=links,
+            href=links.href,
+            asset=links.asset,
+            **context,
+        )
+    )
+    response = HTMLResponse(html, status_code=status, headers={"Content-Language": language})
+    if not links.prefixed:  # the language came from the browser's header: caches must keep them apart
+        response.headers["Vary"] = "Accept-Language"
+    return response
 
 
 def url(items: list[tuple[str, str]]) -> str:
@@ -58,7 +101,7 @@ def _without(items: list[tuple[str, str]], *names: str) -> list[tuple[str, str]]
     return [(k, v) for k, v in items if k not in names]
 
 
-def facet_view(items: list[tuple[str, str]], facets: Facets) -> list[dict[str, Any]]:
+def facet_view(items: list[tuple[str, str]], facets: Facets, language: str) -> list[dict[str, Any]]:
     """The facet lists of the page, each a group of checkboxes (``name``: the parameter they set):
     every value with its label, its count and whether it is ticked. Several ticked values of a facet
     mean any of them (the counts are disjunctive: a facet's own ticks do not change its counts)."""
@@ -79,7 +122,7 @@ def facet_view(items: list[tuple[str, str]], facets: Facets) -> list[dict[str, A
     def labelled(counts: dict[str, Any]) -> dict[str, tuple[str, int]]:
         return {key: (value["label"], value["count"]) for key, value in counts.items()}
 
-    languages = values("lang", {k: (LANGUAGE_NAMES.get(k, k), n) for k, n in facets["language"].items()})
+    languages = values("lang", {k: (i18n.language_name(k, language), n) for k, n in facets["language"].items()})
     for entry in languages:
         entry["lang"] = entry["value"]
     return [
@@ -119,6 +162,7 @@ async def home(request: Request) -> HTMLResponse:
     q = params.get("q", "").strip()
     items = [*params.multi_items(), ("prev", q)] if q else list(params.multi_items())
     mode = params.get("mode") or "hybrid"
+    language = site.ui_language(request)
     context: dict[str, Any] = {
         "section": "search",
         "q": q,
@@ -129,14 +173,21 @@ async def home(request: Request) -> HTMLResponse:
         "result": None,
     }
     if q or any(params.get(name) for name in BROWSE_PARAMS):
-        search_request = search_request_from(params)
+        search_request = search_request_from(params, site.chosen_language(request))
         try:
-            result = await answer(request, lambda engine: engine.search(search_request))
+            chosen = site.chosen_language(request)  # else the engine labels facets in the query's language
+            result, labels = await answer(
+                request,
+                lambda engine: (
+                    engine.search(search_request),
+                    category_labels(engine.catalog, chosen) if chosen else {},
+                ),
+            )
         except PageOutOfRange as exc:  # a stale or edited link: say so, and offer the last page
             last = (
                 url([*_without(items, "page"), ("page", str(exc.last))]) if exc.last else url(_without(items, "page"))
             )
-            return render("search.html", 404, **context, past_end=exc, last_url=last)
+            return render(request, "search.html", 404, **context, past_end=exc, last_url=last)
         if prev is None or analytics.normalise(prev) != analytics.normalise(q):
             analytics.count(request, search_request, result)
         note_search(request, result["mode"], result["total"])  # for the request log and the metrics
@@ -149,7 +200,9 @@ async def home(request: Request) -> HTMLResponse:
             facets_hidden=[
                 (k, v) for k, v in items if k in ("q", "mode", "since", "until", "sort", "as_typed", "prev")
             ],
-            facets=facet_view(items, result["facets"]),
+            facets=facet_view(items, result["facets"], language),
+            category_labels=labels,
+            feed_url="/feed.atom?" + urlencode([(k, v) for k, v in items if k in FEED_PARAMS]),
             pages=page_links(items, page, size, total),
             prev_url=url([*_without(items, "page"), ("page", str(page - 1))]) if page > 1 else None,
             next_url=url([*_without(items, "page"), ("page", str(page + 1))]) if page * size < total else None,
@@ -161,16 +214,30 @@ async def home(request: Request) -> HTMLResponse:
             as_typed_url=url([*_without(items, "page", "as_typed"), ("as_typed", "1")]),
             clear_url=url(_without(items, *BROWSE_PARAMS, "page")) if filters else None,
         )
-    return render("search.html", **context)
+    else:
+        context["front"] = await answer(request, lambda engine: front(engine.catalog, language))
+    return render(request, "search.html", **context)
 
 
 async def article(request: Request) -> HTMLResponse:
     """One article: its text, its language versions and its related past commentaries."""
     article_id = request.path_params["article_id"]
     wanted = RelatedRequest(article_id, RELATED_ON_ARTICLE_PAGE, "past")
-    doc, related = await answer(request, lambda engine: (engine.article(article_id), engine.related(wanted)))
+    language = site.ui_language(request)
+    doc, related, labels = await answer(
+        request,
+        lambda engine: (engine.article(article_id), engine.related(wanted), category_labels(engine.catalog, language)),
+    )
     paragraphs = [" ".join(p.split()) for p in doc["body"].split("\n\n") if p.strip()]
-    return render("article.html", section="search", article=doc, paragraphs=paragraphs, related=related["related"])
+    return render(
+        request,
+        "article.html",
+        section="search",
+        article=doc,
+        paragraphs=paragraphs,
+        related=related["related"],
+        category_labels=labels,
+    )
 
 
 async def related(request: Request) -> HTMLResponse:
@@ -194,27 +261,40 @@ async def related(request: Request) -> HTMLResponse:
             until=body.get("until") or "",
         )
         wanted = related_text_request(body, as_json)
-        context["result"] = await answer(request, lambda engine: engine.related_to_text(wanted))
-    return render("related.html", **context)
+        language = site.ui_language(request)
+        context["result"], context["category_labels"] = await answer(
+            request, lambda engine: (engine.related_to_text(wanted), category_labels(engine.catalog, language))
+        )
+    return render(request, "related.html", **context)
 
 
 async def issues(request: Request) -> HTMLResponse:
-    """The weekly issues, newest first, with their headlines in the language chosen with ``?lang=`` where possible."""
-    lang = issue_language(query_values(request.query_params.multi_items(), ISSUE_PARAMS))
+    """The weekly issues, newest first, with their headlines in the language chosen with ``?lang=`` where
+    possible (by default the interface language)."""
+    chosen = issue_language(query_values(request.query_params.multi_items(), ISSUE_PARAMS))
+    lang = chosen or site.ui_language(request)
     found = await answer(request, lambda engine: engine.issues(lang))
-    return render("issues.html", section="issues", issues=found, lang=lang, languages=LANGUAGES)
+    return render(request, "issues.html", section="issues", issues=found, lang=lang, languages=LANGUAGES)
 
 
 async def issue(request: Request) -> HTMLResponse:
-    """The commentaries of one weekly issue, in the language chosen with ``?lang=`` where possible."""
-    lang = issue_language(query_values(request.query_params.multi_items(), ISSUE_PARAMS))
+    """The commentaries of one weekly issue, in the language chosen with ``?lang=`` where possible (by
+    default the interface language)."""
+    chosen = issue_language(query_values(request.query_params.multi_items(), ISSUE_PARAMS))
+    lang = chosen or site.ui_language(request)
     start = request.path_params["start"]
-    doc = await answer(request, lambda engine: engine.issue(start, lang))
-    return render("issue.html", section="issues", issue=doc, lang=lang, languages=LANGUAGES)
+    doc, labels = await answer(
+        request, lambda engine: (engine.issue(start, lang), category_labels(engine.catalog, lang))
+    )
+    return render(
+        request, "issue.html", section="issues", issue=doc, lang=lang, languages=LANGUAGES, category_labels=labels
+    )
 
 
-def error_page(status: int, message: str) -> str:
-    """A friendly page for an error on an HTML route (the message escaped)."""
-    headings = {400: "that request could not be understood", 404: "page not found", 413: "that text is too long"}
-    heading = headings.get(status, f"error {status}" if status < 500 else "something went wrong on our side")
-    return bytes(render("error.html", status=status, heading=heading, message=message).body).decode("utf-8")
+def error_page(request: Request, status: int, message: str) -> str:
+    """A friendly page for an error on an HTML route in the reader's language (the message, shared
+    with the API, stays English and is marked so; escaped)."""
+    # the language switch leads to the home page: an error page echoes neither the address nor its query
+    home = site.Links(request.app.state.settings, request.scope.get(site.PREFIX_KEY, ""), "/", "")
+    page = render(request, "error.html", status, links=home, error_status=status, message=message)
+    return bytes(page.body).decode("utf-8")

@@ -22,7 +22,7 @@ def test_search_page_has_results_facets_count_and_pages(client: TestClient) -> N
     assert page.status_code == 200
     html = page.text
     assert '<main id="main"' in html and 'role="search"' in html and '<label for="q">' in html
-    assert re.search(r"\d+ results in \d+ ms", html)
+    assert re.search(r'\d+ results\s*<span class="took">· \d+ ms</span>', html)
     assert "<mark>санкции</mark>" in html or "<mark>Санкции</mark>" in html
     for facet in ("Language", "Category", "Year", "Author", "Tag"):
         assert f"<h3>{facet}</h3>" in html
@@ -55,7 +55,7 @@ def test_facets_are_a_form_of_checkboxes_several_ticked_at_once(client: TestClie
     ]
     assert "en" in offered(two, "lang")  # disjunctive: the language not ticked is still offered
     assert len(offered(two, "category")) > 2 and "Clear all filters" in two
-    hits = re.findall(r'<li class="hit" lang="([a-z]+)">', two)
+    hits = re.findall(r'<li class="hit">\s*<h3><a href="[^"]+" lang="([a-z]+)">', two)
     assert hits and set(hits) <= {"ru", "be"}
     assert 'class="selected"' in two and "Экономика" in two  # labelled in the query's language
 
@@ -73,13 +73,13 @@ def test_browse_without_a_query_and_the_plain_home_page(client: TestClient) -> N
 
 def test_titles_are_highlighted_on_the_page(client: TestClient) -> None:
     html = client.get("/", params={"q": "Ryanair", "mode": "keyword"}).text
-    assert re.search(r'<h3><a href="/articles/[^"]+">[^<]*<mark>Ryanair</mark>', html)
+    assert re.search(r'<h3><a href="[^"]+" lang="\w+">[^<]*<mark>Ryanair</mark>', html)
 
 
 def test_page_two_link_continues(client: TestClient) -> None:
     first = client.get("/", params={"q": "Belarus", "size": 4}).text
     second = client.get("/", params={"q": "Belarus", "size": 4, "page": 2}).text
-    titles = re.compile(r'<h3><a href="/articles/([^"]+)"')
+    titles = re.compile(r'class="ours" href="/articles/([^"]+)"')
     assert set(titles.findall(first)).isdisjoint(titles.findall(second))
     assert 'rel="prev"' in second and '<ol class="hits" start="5">' in second
 
@@ -98,7 +98,7 @@ def test_did_you_mean_and_wrong_layout_notices(client: TestClient) -> None:
 
 def test_snippets_carry_no_markup_but_mark(client: TestClient) -> None:
     html = client.get("/", params={"q": "Ryanair Pratasevich", "size": 10}).text
-    snippets = re.findall(r'<p class="snippet">(.*?)</p>', html, re.S)
+    snippets = re.findall(r'<p class="snippet" lang="\w+">(.*?)</p>', html, re.S)
     assert snippets
     for snippet in snippets:
         assert set(re.findall(r"</?([a-zA-Z]+)", snippet)) <= {"mark"}
@@ -106,7 +106,7 @@ def test_snippets_carry_no_markup_but_mark(client: TestClient) -> None:
 
 def test_article_page_with_versions_and_related(client: TestClient) -> None:
     html = client.get(f"/articles/{RYANAIR_RU}").text
-    assert '<article class="full" lang="ru">' in html and "Related past commentaries" in html
+    assert '<h1 lang="ru">' in html and "Related past commentaries" in html
     assert "/articles/2021-05-26-ryanair-diversion-en" in html and "/articles/2021-05-26-ryanair-diversion-be" in html
     related = re.search(r'<section class="related".*?</section>', html, re.S)
     assert related and related.group(0).count("<li") >= 1
@@ -125,11 +125,13 @@ def test_related_page_form_and_results(client: TestClient) -> None:
 def test_issue_pages(client: TestClient) -> None:
     issues = client.get("/issues").text
     assert "/issues/2021-05-24" in issues and "2 commentaries" in issues
-    assert 'href="/articles/2021-05-26-ryanair-diversion-en">The Ryanair diversion' in issues  # the headlines
+    assert 'href="/articles/2021-05-26-ryanair-diversion-en" lang="en">The Ryanair diversion' in issues  # headlines
     belarusian = client.get("/issues", params={"lang": "be"}).text
-    assert '<li lang="be"><a href="/articles/2021-05-26-ryanair-diversion-be">' in belarusian
+    assert '<li><a href="/articles/2021-05-26-ryanair-diversion-be" lang="be">' in belarusian
     issue = client.get("/issues/2021-05-24", params={"lang": "be"}).text
-    assert '<li class="hit" lang="be">' in issue
+    assert re.search(r'<h2><a href="[^"]+" lang="be">', issue) and not re.search(
+        r'<h2><a href="[^"]+" lang="en">', issue
+    )
     assert re.search(r'href="/issues/2020-11-02\?lang=be" rel="prev"', issue)
     assert re.search(r'href="/issues/2021-11-08\?lang=be" rel="next"', issue)
     assert client.get("/issues/2021-05-25").status_code == 404
@@ -170,7 +172,9 @@ def test_script_is_escaped_in_paths_and_pasted_text(client: TestClient) -> None:
 
 def test_static_assets_are_local(client: TestClient) -> None:
     html = client.get("/").text
-    assert not re.search(r'(src|href)="(https?:)?//', html)
+    assert not re.search(
+        r'(src="|<link rel="(stylesheet|icon)" href=")(https?:)?//', html
+    )  # nothing loaded from elsewhere
     assert client.get("/static/style.css").status_code == 200
     assert client.get("/static/enhance.js").status_code == 200
 
@@ -179,11 +183,26 @@ def test_article_page_links_only_web_addresses(client: TestClient, monkeypatch: 
     engine = client.app.state.live.engine  # type: ignore[attr-defined]
     real = engine.article
     for url, shown in (
-        ("reuters://123", "Source: reuters://123"),
-        ("javascript:alert(1)", "Source: javascript:alert(1)"),
+        ("reuters://123", 'Source: <span lang="en">reuters://123</span>'),
+        ("javascript:alert(1)", 'Source: <span lang="en">javascript:alert(1)</span>'),
     ):
         monkeypatch.setattr(engine, "article", lambda article_id, url=url: {**real(article_id), "url": url})
         html = client.get(f"/articles/{RYANAIR_RU}").text
         assert f'href="{url}"' not in html and shown in html
     monkeypatch.setattr(engine, "article", real)
     assert 'rel="external"' in client.get(f"/articles/{RYANAIR_RU}").text
+
+
+def test_home_page_shows_the_latest_issue_and_the_categories(client: TestClient) -> None:
+    html = client.get("/ru/").text
+    latest = re.search(r'<section class="latest".*?</section>', html, re.S)
+    assert latest and 'href="/ru/issues/2025-06-16"' in latest.group(0)
+    assert "Последний выпуск" in latest.group(0) and latest.group(0).count("<li>") == 2
+    assert "июня 2025" in latest.group(0)
+    categories = re.search(r'<section class="categories".*?</section>', html, re.S)
+    assert categories and "Экономика" in categories.group(0) and "3 комментария" in categories.group(0)
+    economy = next(link for link in links(categories.group(0)) if link == "/ru/?category=economy")
+    found = client.get(economy).text
+    assert re.search(r"3 результата", found)
+    assert '<details class="advanced">' in html and 'name="mode" value="keyword"' in html  # modes folded away
+    assert '<details class="advanced" open>' in client.get("/", params={"q": "Ryanair", "mode": "keyword"}).text
