@@ -16,6 +16,7 @@ from indexer.build import BuildReport
 from indexer.errors import SettingsError
 from indexer.settings import Settings
 from search.app import create_app
+from search.assets import static_url
 
 RYANAIR_RU = "2021-05-26-ryanair-diversion-ru"
 PUBLIC = "https://weekly.example.org/search"
@@ -138,7 +139,7 @@ def test_robots_txt(site_client: TestClient, client: TestClient) -> None:
 
 def test_default_site_favicon_and_no_other_origin(client: TestClient) -> None:
     html = client.get("/").text
-    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in html
+    assert f'<link rel="icon" href="{static_url("favicon.svg")}" type="image/svg+xml">' in html
     assert client.get("/static/favicon.svg").headers["content-type"].startswith("image/svg+xml")
     loads = re.findall(r'<(?:link rel="(?:stylesheet|icon)"|script|img)[^>]*(?:href|src)="([^"]+)"', html)
     assert loads and all(address.startswith("/") for address in loads)
