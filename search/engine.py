@@ -25,6 +25,7 @@ from search.catalog import Catalog, FilterMasks
 from search.documents import (
     Article,
     ArticleRelated,
+    Facets,
     Hit,
     Issue,
     IssueSummary,
@@ -241,22 +242,9 @@ class Engine:
             wide = keyword.counted_real if mask is None else keyword.counted_real[mask[keyword.counted_real]]
             extra = semantic_relaxed[facet]
             relaxed[facet] = np.union1d(wide, np.fromiter(extra, dtype=np.int64, count=len(extra))) if extra else wide
-        return SearchResponse(
-            query=request.q,
-            interpreted_as=understood.interpreted_as,
-            corrected_to=understood.corrected_to,
-            suggestion=understood.suggestion,
-            mode=request.mode,
-            sort=request.sort,
-            generation=self.generation_id,
-            total=total,
-            page=request.page,
-            size=request.size,
-            hits=page,
-            facets=facet_counts(self.catalog, candidates, (preferred,), relaxed, filters),
-            took_ms=round((time.perf_counter() - started) * 1000, 2),
-            partial=not understood.complete or time.perf_counter() > deadline,
-        )
+        facets = facet_counts(self.catalog, candidates, (preferred,), relaxed, filters)
+        partial = not understood.complete or time.perf_counter() > deadline
+        return self._response(request, understood, total, page, facets, started, partial)
 
     def _counted(self, masks: FilterMasks) -> npt.NDArray[np.bool_] | None:
         """The articles whose keyword matches the disjunctive facets count (None: no facet filter set)."""
@@ -321,21 +309,35 @@ class Engine:
                 shown = next(i for i in self.catalog.groups[group] if masks.full[i])
             page.append(hits.hit(self.catalog, group, shown, 0.0, hits.plain(self.catalog, shown)))
         relaxed = {facet: allowed(mask) for facet, mask in masks.relaxed.items()}
+        facets = facet_counts(self.catalog, candidates, (preferred,), relaxed, filters)
+        return self._response(request, None, total, page, facets, started, partial=False)
+
+    def _response(
+        self,
+        request: SearchRequest,
+        understood: Understood | None,
+        total: int,
+        page: list[Hit],
+        facets: Facets,
+        started: float,
+        partial: bool,
+    ) -> SearchResponse:
+        """The answer's document; browsing (no query understood) is always in date order."""
         return SearchResponse(
-            query="",
-            interpreted_as=None,
-            corrected_to=None,
-            suggestion=None,
+            query=request.q if understood else "",
+            interpreted_as=understood.interpreted_as if understood else None,
+            corrected_to=understood.corrected_to if understood else None,
+            suggestion=understood.suggestion if understood else None,
             mode=request.mode,
-            sort="date",
+            sort=request.sort if understood else "date",
             generation=self.generation_id,
             total=total,
             page=request.page,
             size=request.size,
             hits=page,
-            facets=facet_counts(self.catalog, candidates, (preferred,), relaxed, filters),
+            facets=facets,
             took_ms=round((time.perf_counter() - started) * 1000, 2),
-            partial=False,
+            partial=partial,
         )
 
     def _understand(self, searcher: Any, request: SearchRequest, deadline: float) -> Understood:
