@@ -161,8 +161,12 @@ class Catalog:
 
     def category_label(self, key: str, languages: Sequence[str]) -> str:
         """A category's label in the first of ``languages`` whose versions give one, else its key."""
+        return self.category_label_in(key, languages)[0]
+
+    def category_label_in(self, key: str, languages: Sequence[str]) -> tuple[str, str]:
+        """``category_label`` with the language the label is written in ("" when the key stands in)."""
         labels = self.category_labels.get(key, {})
-        return next((labels[lang] for lang in [*languages, *LANGUAGES] if lang in labels), key)
+        return next(((labels[lang], lang) for lang in [*languages, *LANGUAGES] if lang in labels), (key, ""))
 
     def allowed(self, filters: Filters) -> npt.NDArray[np.bool_] | None:
         """A mask of the articles passing the filters, or None when nothing is filtered out.

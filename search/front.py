@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import TypedDict
 
+import numpy as np
+
 from search.catalog import Catalog
 from search.documents import Issue
 from search.issues import issue_articles, issue_list
@@ -25,32 +27,19 @@ class Front(TypedDict):
 def categories(catalog: Catalog, language: str) -> list[Category]:
     """Every category with its label in ``language`` (else another version's, else the key) and its
     number of commentaries (translation groups), most commentaries first."""
-    labels: dict[str, dict[str, str]] = {}
-    groups: dict[str, set[str]] = {}
-    for index, article in enumerate(catalog.articles):
-        key = article.category.lower()
-        if not key:
-            continue
-        groups.setdefault(key, set()).add(catalog.group_of[index])
-        if article.category_label:
-            labels.setdefault(key, {}).setdefault(article.language, article.category_label)
+    pairs = np.unique(np.stack([catalog.category_code, catalog.group_code]), axis=1)
+    groups = np.bincount(pairs[0], minlength=len(catalog.category_keys))
     shown = []
-    for key, members in groups.items():
-        label, label_language = _label(labels.get(key, {}), language)
-        shown.append(Category(key=key, label=label or key, label_language=label_language, commentaries=len(members)))
+    for code, key in enumerate(catalog.category_keys.tolist()):
+        if key:
+            label, label_language = catalog.category_label_in(key, (language,))
+            shown.append(Category(key=key, label=label, label_language=label_language, commentaries=int(groups[code])))
     return sorted(shown, key=lambda c: (-c["commentaries"], c["label"].casefold()))
 
 
 def category_labels(catalog: Catalog, language: str) -> dict[str, tuple[str, str]]:
     """Category key → (label, the label's language), the label in ``language`` where one exists."""
-    return {c["key"]: (c["label"], c["label_language"]) for c in categories(catalog, language)}
-
-
-def _label(by_language: dict[str, str], language: str) -> tuple[str, str]:
-    for code in (language, "en", *by_language):
-        if code in by_language:
-            return by_language[code], code
-    return "", ""
+    return {key: catalog.category_label_in(key, (language,)) for key in catalog.category_keys.tolist() if key}
 
 
 def front(catalog: Catalog, language: str) -> Front:
