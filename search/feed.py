@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import xml.etree.ElementTree as ET
@@ -17,7 +18,7 @@ from starlette.responses import Response
 from indexer.settings import Settings
 from search import i18n, site
 from search.api import answer
-from search.documents import Article, Hit
+from search.documents import Article
 from search.engine import Engine
 from search.errors import InvalidParameter
 from search.requests import SEARCH_PARAMS, query_values, search_request
@@ -32,15 +33,6 @@ MEDIA_TYPE = "application/atom+xml; charset=utf-8"
 
 def _midnight(iso: str) -> dt.datetime:
     return dt.datetime.combine(dt.date.fromisoformat(iso), dt.time(), tzinfo=dt.UTC)
-
-
-def _entries(engine: Engine, hits: list[Hit], language: str) -> list[Article]:
-    """The article of each hit in the feed's language where its group has that version."""
-    shown = []
-    for hit in hits:
-        version = next((t["id"] for t in hit["translations"] if t["language"] == language), hit["id"])
-        shown.append(engine.article(version if hit["language"] != language else hit["id"]))
-    return shown
 
 
 def _entry_id(settings: Settings, article: Article) -> str:
@@ -125,13 +117,15 @@ async def endpoint(request: Request) -> Response:
     wanted = search_request(raw)
     languages = wanted.filters.languages
     language = languages[0] if len(languages) == 1 else site.ui_language(request)
+    wanted = dataclasses.replace(wanted, language=language)  # each group's hit shows its version in it
     settings: Settings = request.app.state.settings
     links = site.Links.of(request)
     links = site.Links(settings, links.prefixed, links.path, urlencode(items))
 
     def work(engine: Engine) -> tuple[str, list[Article], str]:
         result = engine.search(wanted)
-        return engine.generation_id, _entries(engine, result["hits"], language), engine.generation.manifest["created"]
+        articles = [engine.article(hit["id"]) for hit in result["hits"]]
+        return engine.generation_id, articles, engine.generation.manifest["created"]
 
     generation, articles, created = await answer(request, work)
     updated = max((_midnight(a["published"]) for a in articles), default=None) or dt.datetime.fromisoformat(created)
