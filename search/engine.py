@@ -6,9 +6,9 @@ import contextlib
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import numpy as np
 
@@ -58,6 +58,7 @@ QUERY_VECTOR_CACHE = 2048
 #: Distinct query texts whose passages above the relevance floor are kept (a row and a score each,
 #: usually hundreds): the disjunctive facets of a filtered search — the same text refined — use them.
 ABOVE_FLOOR_CACHE = 256
+T = TypeVar("T")
 #: Whoosh searchers an engine keeps (and searches it runs at once; more requests wait for one).
 MAX_SEARCHERS = 2
 #: Typo tolerance: a correction's terms weigh this much of the typed word's (docs/search.md).
@@ -82,6 +83,32 @@ class Understood:
     meaningful: bool  # some word of the query (or of a correction, a completion) is in the archive
 
 
+class _Remembered(Generic[T]):
+    """The last ``size`` distinct query texts' results of one kind of work (thread-safe; the work
+    itself runs outside the lock, so two threads may compute one text once each)."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: OrderedDict[str, T] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, text: str, compute: Callable[[str], T]) -> T:
+        with self._lock:
+            if text in self._items:
+                self._items.move_to_end(text)
+                return self._items[text]
+        found = compute(text)
+        with self._lock:
+            self._items[text] = found
+            if len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return found
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
 class Engine:
     """Answers searches, article look-ups and related-article questions for one generation."""
 
@@ -90,10 +117,11 @@ class Engine:
         self.embedder = embedder
         self.settings = settings
         self.catalog = Catalog(generation)
-        self._query_vectors: OrderedDict[str, npt.NDArray[np.float32]] = OrderedDict()
-        self._references: OrderedDict[str, dict[str, float]] = OrderedDict()  # query text → best cosine per language
-        self._above_floor: OrderedDict[str, tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]] = OrderedDict()
-        self._vectors_lock = threading.Lock()
+        self._query_vectors: _Remembered[npt.NDArray[np.float32]] = _Remembered(QUERY_VECTOR_CACHE)
+        self._references: _Remembered[dict[str, float]] = _Remembered(QUERY_VECTOR_CACHE)  # best cosine per language
+        self._above_floor: _Remembered[tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]] = _Remembered(
+            ABOVE_FLOOR_CACHE
+        )
         # concurrent searches' query embeddings share forward passes (only where that changes no vector)
         self.batcher = QueryBatcher(
             lambda texts: self.embedder.embed_queries(texts), batched=getattr(embedder, "exact_query_batches", False)
@@ -144,24 +172,12 @@ class Engine:
     def query_vector(self, text: str) -> npt.NDArray[np.float32]:
         """The query's embedding; the last ``QUERY_VECTOR_CACHE`` distinct texts are remembered
         (popular and repeated queries, page 2 of a search, evaluations over several settings)."""
-        with self._vectors_lock:
-            vector = self._query_vectors.get(text)
-            if vector is not None:
-                self._query_vectors.move_to_end(text)
-                return vector
-        embedded = self.batcher.embed(text)
-        with self._vectors_lock:
-            self._query_vectors[text] = embedded
-            if len(self._query_vectors) > QUERY_VECTOR_CACHE:
-                self._query_vectors.popitem(last=False)
-        return embedded
+        return self._query_vectors.get(text, self.batcher.embed)
 
     def forget_query_vectors(self) -> None:
         """Drop the remembered query embeddings (benchmarks measure cold queries this way)."""
-        with self._vectors_lock:
-            self._query_vectors.clear()
-            self._references.clear()
-            self._above_floor.clear()
+        for remembered in (self._query_vectors, self._references, self._above_floor):
+            remembered.clear()
 
     @contextlib.contextmanager
     def searcher(self) -> Iterator[Any]:
@@ -394,15 +410,9 @@ class Engine:
         filter applies, else from an unfiltered search (remembered per query text, like its vector)."""
         if mask is None:
             return retrieval.best_per_language(self.catalog, semantic)
-        with self._vectors_lock:
-            found = self._references.get(text)
-        if found is None:
-            found = retrieval.best_per_language(self.catalog, self._semantic(vector, None))
-            with self._vectors_lock:
-                self._references[text] = found
-                if len(self._references) > QUERY_VECTOR_CACHE:
-                    self._references.popitem(last=False)
-        return found
+        return self._references.get(
+            text, lambda _: retrieval.best_per_language(self.catalog, self._semantic(vector, None))
+        )
 
     def _relaxed_semantic(
         self,
@@ -433,18 +443,11 @@ class Engine:
         self, text: str, vector: npt.NDArray[np.float32]
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
         """The query's passage rows at or above the relevance floor, best first (remembered per text)."""
-        with self._vectors_lock:
-            found = self._above_floor.get(text)
-            if found is not None:
-                self._above_floor.move_to_end(text)
-                return found
-        assert self.relevance is not None
-        found = retrieval.rows_above(self.generation.vectors, vector, self.relevance.floor)
-        with self._vectors_lock:
-            self._above_floor[text] = found
-            if len(self._above_floor) > ABOVE_FLOOR_CACHE:
-                self._above_floor.popitem(last=False)
-        return found
+        relevance = self.relevance
+        assert relevance is not None
+        return self._above_floor.get(
+            text, lambda _: retrieval.rows_above(self.generation.vectors, vector, relevance.floor)
+        )
 
     def _semantic(self, vector: npt.NDArray[np.float32], mask: npt.NDArray[np.bool_] | None) -> dict[int, float]:
         return retrieval.semantic_scores(

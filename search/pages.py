@@ -173,9 +173,9 @@ async def home(request: Request) -> HTMLResponse:
         "result": None,
     }
     if q or any(params.get(name) for name in BROWSE_PARAMS):
-        search_request = search_request_from(params, site.chosen_language(request))
+        chosen = site.chosen_language(request)  # else the engine labels facets in the query's language
+        search_request = search_request_from(params, chosen)
         try:
-            chosen = site.chosen_language(request)  # else the engine labels facets in the query's language
             result, labels = await answer(
                 request,
                 lambda engine: (
