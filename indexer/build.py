@@ -35,7 +35,7 @@ from indexer.changes import (
 from indexer.columns import build_columns, write_columns
 from indexer.embedder import Embedder, ModelInfo
 from indexer.embedding_cache import with_cache
-from indexer.entities import entity_notes
+from indexer.entities import entity_notes, write_entities
 from indexer.errors import ArchiveError, BuildError, GenerationError, IndexerError, NoIndexError, UnknownArticleError
 from indexer.generations import (
     ARTICLES_FILE,
@@ -446,6 +446,7 @@ def _write_generation(
     articles = read_articles(directory)
     # after the keyword index is written: an incremental build's deletions and merges renumber documents
     write_columns(directory, build_columns(articles, vectors.passages, vectors.vectors, document_ids(directory)))
+    write_entities(directory, articles)
 
     written = Written(
         languages=dict(sorted(Counter(a.language for a in articles).items())),

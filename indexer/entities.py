@@ -8,20 +8,33 @@ at one position is joined when their transliterations agree (the name variants t
 the archive (union-find); names never joined stay entities of their own, and the pairs the rule
 left apart (lists of different lengths, spellings that disagree) become notes of the reindex
 report. Spellings are compared case-insensitively with inner white space collapsed.
+
+The rule runs at build time: each generation stores its entities and their (article, entity) pairs
+in ``entities.json``, which opening a generation reads back (``read_entities``) instead of naming them.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from indexer.archive import LANGUAGES, Article
+from indexer.errors import GenerationError
 from indexer.importer.ids import slugify, transliterate
 from indexer.variants import fold_latin, name_variant
 
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+ENTITIES_FILE = "entities.json"
 KINDS = ("authors", "tags")
 #: Two words agree when their transliterations are at least this similar (difflib's ratio): a
 #: transliteration differs from another in a few letters (Dmitry / Dzmitryi, Anna / Hanna,
@@ -50,7 +63,7 @@ class Entities:
 
     entities: tuple[Entity, ...]
     code_of: dict[str, int]  # folded spelling → entity
-    notes: tuple[str, ...]
+    notes: tuple[str, ...]  # () when read back from a generation: the reindex reported them
 
     def code(self, name: str) -> int | None:
         """The entity a name (any spelling, any case) belongs to, or None."""
@@ -192,3 +205,66 @@ def _notes(kind: str, apart: list[tuple[str, str, str]], unaligned: list[str]) -
 def entity_notes(articles: Sequence[Article]) -> list[str]:
     """The notes of the rule over ``articles`` (authors, then tags), for the reindex report."""
     return [note for kind in KINDS for note in name_entities(articles, kind).notes]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class StoredEntities:
+    """One kind's entities as a generation stores them, and the (article, entity) pairs sorted by article
+    then entity (articles numbered by their line in ``articles.jsonl``; read-only)."""
+
+    entities: Entities
+    article: npt.NDArray[np.int64]
+    code: npt.NDArray[np.int64]
+
+
+def write_entities(directory: Path, articles: Sequence[Article]) -> None:
+    """Write ``entities.json``: the entities of each kind over a generation's articles, and their pairs."""
+    document: dict[str, Any] = {}
+    for kind in KINDS:
+        named = name_entities(articles, kind)
+        pairs = sorted({(i, named.code_of[folded(name)]) for i, a in enumerate(articles) for name in getattr(a, kind)})
+        document[kind] = {
+            "entities": [{"key": e.key, "labels": e.labels, "spellings": sorted(e.spellings)} for e in named.entities],
+            "article": [i for i, _ in pairs],
+            "entity": [code for _, code in pairs],
+        }
+    (directory / ENTITIES_FILE).write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+
+
+def read_entities(directory: Path, *, articles: int) -> dict[str, StoredEntities]:
+    """Load ``entities.json`` and check it fits the generation's ``articles``; a missing or damaged file
+    raises GenerationError."""
+    where = f"generation {directory.name}: {ENTITIES_FILE}"
+    path = directory / ENTITIES_FILE
+    if not path.is_file():
+        raise GenerationError(f"{where} is missing")
+    try:
+        document = json.loads(path.read_bytes())
+        stored = {kind: _stored(document[kind]) for kind in KINDS}
+    except Exception as exc:  # noqa: BLE001 - any damage is reported the same way
+        raise GenerationError(f"{where} is unreadable: {type(exc).__name__}: {exc}") from None
+    for kind, column in stored.items():
+        count = len(column.entities.entities)
+        if column.article.size and not (
+            0 <= column.article.min()
+            and column.article.max() < articles
+            and 0 <= column.code.min()
+            and column.code.max() < count
+        ):
+            raise GenerationError(
+                f"{where}: {kind} pairs outside the generation's {articles} articles, {count} entities"
+            )
+    return stored
+
+
+def _stored(record: dict[str, Any]) -> StoredEntities:
+    entities = tuple(
+        Entity(key=e["key"], labels=e["labels"], spellings=frozenset(e["spellings"])) for e in record["entities"]
+    )
+    code_of = {name: code for code, entity in enumerate(entities) for name in entity.spellings}
+    article = np.array(record["article"], dtype=np.int64)
+    code = np.array(record["entity"], dtype=np.int64)
+    if article.shape != code.shape or article.ndim != 1:
+        raise ValueError(f"{len(article)} articles for {len(code)} entities in the pairs")
+    article.flags.writeable = code.flags.writeable = False
+    return StoredEntities(Entities(entities, code_of, ()), article, code)

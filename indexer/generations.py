@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from indexer.archive import Article
     from indexer.columns import Columns
     from indexer.embedder import ModelInfo
+    from indexer.entities import StoredEntities
     from indexer.passages import Passage
 
 CURRENT_FILE = "CURRENT"
@@ -164,8 +165,8 @@ def check_compatible(manifest: dict[str, Any], model: ModelInfo | None) -> None:
 
 @dataclass(slots=True, weakref_slot=True)
 class Generation:
-    """An opened generation: its manifest, Whoosh index, faiss index, passages and the query side's columns,
-    and the lease that keeps retention from deleting it while it is open."""
+    """An opened generation: its manifest, Whoosh index, faiss index, passages, the query side's columns and
+    entities (authors, tags), and the lease that keeps retention from deleting it while it is open."""
 
     id: str
     path: Path
@@ -174,6 +175,7 @@ class Generation:
     vectors: Any
     passages: list[Passage]
     columns: Columns
+    entities: dict[str, StoredEntities]  # "authors", "tags"
     lease: Lease
 
     def close(self) -> None:
@@ -213,6 +215,7 @@ def open_generation(index_dir: Path, generation_id: str | None = None, model: Mo
 
 def _open_leased(index_dir: Path, generation_id: str, model: ModelInfo | None, lease: Lease) -> Generation:
     from indexer.columns import read_columns
+    from indexer.entities import read_entities
     from indexer.keyword_index import open_keyword_index
     from indexer.vector_index import read_passages, read_vectors
 
@@ -252,10 +255,11 @@ def _open_leased(index_dir: Path, generation_id: str, model: ModelInfo | None, l
             groups=int(counts.get("groups", 0)),
             dimension=vectors.d,
         )
+        entities = read_entities(path, articles=articles)
     except BaseException:
         keyword.close()
         raise
-    return Generation(generation_id, path, manifest, keyword, vectors, passages, columns, lease)
+    return Generation(generation_id, path, manifest, keyword, vectors, passages, columns, entities, lease)
 
 
 def read_articles(directory: Path) -> list[Article]:

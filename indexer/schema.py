@@ -7,8 +7,9 @@ from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from indexer.analysis import language_analyzer, spelling_analyzer
 from indexer.archive import LANGUAGES
 
-#: Bump whenever the files of a generation change (Whoosh fields, columns); another version is refused when opened.
-SCHEMA_VERSION = 4
+#: Bump whenever the files of a generation change (Whoosh fields, columns, entities); another version is refused
+#: when opened. 5: ``entities.json`` (authors and tags named at build time).
+SCHEMA_VERSION = 5
 #: The searchable text parts of an article; each exists once per language (``title_en`` …):
 #: ``text`` is title, lede and body together (one BM25 field), ``title`` adds a bonus for title matches.
 TEXT_PARTS = ("title", "text")

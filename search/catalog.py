@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from indexer.archive import LANGUAGES, Article
-from indexer.entities import Entities, folded, name_entities
+from indexer.entities import Entities, StoredEntities
 from indexer.generations import Generation, read_articles
 from indexer.vector_index import vector_rows
 
@@ -27,23 +27,14 @@ def date_number(day: dt.date) -> int:
 
 class EntityColumn:
     """Authors or tags as entities (``indexer/entities.py``: one per person or tag, whatever the
-    script) and (article, entity) pairs, so a result set's entities are counted with numpy."""
+    script, named at build time) and (article, entity) pairs, so a result set's entities are counted with numpy."""
 
-    def __init__(self, articles: list[Article], kind: str) -> None:
-        self.entities: Entities = name_entities(articles, kind)
+    def __init__(self, stored: StoredEntities) -> None:
+        self.entities: Entities = stored.entities
         self.keys = [e.key for e in self.entities.entities]
         self.code_of_key = {key: code for code, key in enumerate(self.keys)}
-        code_of: dict[str, int] = {}  # name as written → entity (names repeat across articles)
-        found: set[tuple[int, int]] = set()
-        for i, a in enumerate(articles):
-            for name in getattr(a, kind):
-                code = code_of.get(name)
-                if code is None:
-                    code = code_of[name] = self.entities.code_of[folded(name)]
-                found.add((i, code))
-        pairs = sorted(found)
-        self.article = np.array([i for i, _ in pairs], dtype=np.int64)
-        self.code = np.array([c for _, c in pairs], dtype=np.int64)
+        self.article = stored.article
+        self.code = stored.code
 
     def codes(self, values: tuple[str, ...]) -> list[int]:
         """The entities filter values name: by key, or by any spelling in any case."""
@@ -143,8 +134,8 @@ class Catalog:
         for i, a in enumerate(self.articles):
             if a.issue_start is not None and a.issue_end is not None:
                 self.issue_members.setdefault(a.issue_start, []).append(i)
-        self.authors = EntityColumn(self.articles, "authors")
-        self.tags = EntityColumn(self.articles, "tags")
+        self.authors = EntityColumn(generation.entities["authors"])
+        self.tags = EntityColumn(generation.entities["tags"])
 
         self.docnum_article = columns.docnum_article
         self.docnum_language = self.language[self.docnum_article]

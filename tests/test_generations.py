@@ -202,15 +202,15 @@ def test_articles_with_empty_text_from_a_test_collection(settings: Settings) -> 
 def test_a_generation_of_the_previous_schema_is_refused_until_reindexed(settings: Settings) -> None:
     """The upgrade path, new code meeting the old code's generation: refused with the advice to reindex;
     reindex makes a full build from the cache and publishes a generation this code serves."""
-    from indexer.columns import COLUMNS_FILE
+    from indexer.entities import ENTITIES_FILE
     from search.engine import Engine
     from search.requests import search_request
 
     first = build_generation(settings, FakeEmbedder(), [FIXTURES / "tiny.jsonl"])
     path = generations_dir(settings.index_dir) / str(first.generation)
-    manifest = read_manifest(path)  # made to look like schema 3's: no columns file
-    (path / COLUMNS_FILE).unlink()
-    del manifest["files"][COLUMNS_FILE]
+    manifest = read_manifest(path)  # made to look like schema 4's: no entities file
+    (path / ENTITIES_FILE).unlink()
+    del manifest["files"][ENTITIES_FILE]
     write_manifest(path, {**manifest, "schema_version": SCHEMA_VERSION - 1})
     advice = (
         f"schema version {SCHEMA_VERSION - 1}, this code needs {SCHEMA_VERSION}: run `archive-search reindex` "
