@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from indexer import attention
+from indexer import attention, unigram
 from indexer.errors import ModelError
 from indexer.passages import count_words
 from indexer.settings import BUNDLED_MODEL, FAKE_MODEL_PREFIX, Settings
@@ -114,6 +114,12 @@ class SentenceTransformerEmbedder:
             if precision == "bfloat16":  # after the checksum, which identifies the float32 weights
                 self._model.to(torch.bfloat16)
         self._model.eval()
+        self._max_length = int(self._model.max_seq_length)
+        #: the compact form of the bundled model's tokenizer (indexer/unigram.py), None for other models
+        self._tokenizer: unigram.CompactTokenizer | None = None
+        if unigram.CompactTokenizer.available(Path(path_or_name)):
+            self._tokenizer = unigram.CompactTokenizer(Path(path_or_name))
+            _drop_tokenizer(self._model[0])
         #: whether a batch of queries embeds bit for bit as each query alone (indexer/attention.py)
         self.exact_query_batches = attention.install(self._model)
         dimension = self._model.get_embedding_dimension()
@@ -139,18 +145,42 @@ class SentenceTransformerEmbedder:
         """L2-normalised float32 vectors of ``texts`` (by ``model``, default this embedder's)."""
         import torch
 
+        model = model if model is not None else self._model
+        batch_size = batch_size or self._batch_size
         with torch.inference_mode():
-            vectors = (model if model is not None else self._model).encode(
-                list(texts),
-                batch_size=batch_size or self._batch_size,
-                convert_to_numpy=True,
-                normalize_embeddings=True,
-                show_progress_bar=False,
-            )
+            if self._tokenizer is None:
+                vectors = model.encode(
+                    list(texts),
+                    batch_size=batch_size,
+                    convert_to_numpy=True,
+                    normalize_embeddings=True,
+                    show_progress_bar=False,
+                )
+            else:
+                vectors = self._forward(model, self._tokenizer, texts, batch_size)
         out = np.ascontiguousarray(vectors, dtype=np.float32)
         norms = np.linalg.norm(out, axis=1, keepdims=True)  # again in float32: bfloat16 normalises coarsely
         out /= np.maximum(norms, np.float32(1e-12))
         return out
+
+    def _forward(
+        self, model: Any, tokenizer: unigram.CompactTokenizer, texts: Sequence[str], batch_size: int
+    ) -> npt.NDArray[np.float32]:
+        """What ``model.encode`` computes (same order, batches, padding and normalisation, so the same
+        bits), with the compact tokenizer in place of the model's own."""
+        import torch
+
+        order = np.argsort([-len(text) for text in texts])  # encode's order: longest first
+        rows: list[Any] = []
+        for start in range(0, len(order), batch_size):
+            ids, mask = tokenizer.batch([texts[i] for i in order[start : start + batch_size]], self._max_length)
+            features: dict[str, Any] = {"input_ids": torch.from_numpy(ids), "attention_mask": torch.from_numpy(mask)}
+            features["modality"] = "text"  # what the model's own preprocessing adds
+            rows.extend(torch.nn.functional.normalize(model(features)["sentence_embedding"], p=2, dim=1))
+        if not rows:
+            return np.zeros((0, self._info.dimension), dtype=np.float32)
+        stacked = torch.stack([rows[i] for i in np.argsort(order)])
+        return stacked.float().numpy()
 
     def embed_passages(
         self, texts: Sequence[str], progress: Callable[[int], None] | None = None
@@ -179,6 +209,8 @@ class SentenceTransformerEmbedder:
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         if not texts:
             return []
+        if self._tokenizer is not None:
+            return [len(self._tokenizer.encode(text)) for text in texts]
         encoded = self._model.tokenizer(list(texts), add_special_tokens=False)["input_ids"]
         return [len(ids) for ids in encoded]
 
@@ -222,6 +254,14 @@ class FakeEmbedder:
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Words stand in for tokens (the fake model has no tokenizer)."""
         return count_words(texts)
+
+
+def _drop_tokenizer(module: Any) -> None:
+    """Let go of a sentence-transformers module's own tokenizer (``tokenizers``' copy of the pieces,
+    266 MiB) where the compact one stands in for it: the module and its input formatter hold it."""
+    for holder in (module, getattr(module, "input_formatter", None)):
+        if holder is not None and hasattr(holder, "processor"):
+            holder.processor = None
 
 
 def resolve_precision(setting: str) -> str:
