@@ -101,25 +101,28 @@ class SentenceTransformerEmbedder:
         torch.set_num_threads(settings.torch_threads)
         _quiet_transformers()
         precision = resolve_precision(settings.embed_precision)
+        #: the compact form of the bundled model's tokenizer (indexer/unigram.py), None for other models
+        self._tokenizer: unigram.CompactTokenizer | None = None
+        tokenizer_file = None
+        if unigram.CompactTokenizer.available(Path(path_or_name)):
+            self._tokenizer = unigram.CompactTokenizer(Path(path_or_name))
+            tokenizer_file = str(Path(path_or_name) / unigram.FRONT_FILE)  # the model loads no pieces of its own
         checksum = None
         if precision == "bfloat16":
             # Loaded as bfloat16 straight away (the same round-to-nearest cast as .to() after a float32 load),
             # the float32 weights' checksum read from the file: no float32 copy of the model is ever in memory
             # (it and the cast were the service's memory peak, ~480 MiB above its steady state).
-            self._model = _load(path_or_name, {"dtype": torch.bfloat16})
+            self._model = _load(path_or_name, {"dtype": torch.bfloat16}, tokenizer_file)
             checksum = _file_checksum(Path(path_or_name), sorted(self._model.state_dict()))
         if checksum is None:  # float32, or weights the file's digest cannot stand for: the float32 model
-            self._model = _load(path_or_name, {})
+            self._model = _load(path_or_name, {}, tokenizer_file)
             checksum = _weights_checksum(self._model)
             if precision == "bfloat16":  # after the checksum, which identifies the float32 weights
                 self._model.to(torch.bfloat16)
         self._model.eval()
         self._max_length = int(self._model.max_seq_length)
-        #: the compact form of the bundled model's tokenizer (indexer/unigram.py), None for other models
-        self._tokenizer: unigram.CompactTokenizer | None = None
-        if unigram.CompactTokenizer.available(Path(path_or_name)):
-            self._tokenizer = unigram.CompactTokenizer(Path(path_or_name))
-            _drop_tokenizer(self._model[0])
+        if self._tokenizer is not None:
+            _drop_tokenizer(self._model[0])  # it has no pieces: an encode() through it must fail, not mislead
         #: whether a batch of queries embeds bit for bit as each query alone (indexer/attention.py)
         self.exact_query_batches = attention.install(self._model)
         dimension = self._model.get_embedding_dimension()
@@ -257,8 +260,8 @@ class FakeEmbedder:
 
 
 def _drop_tokenizer(module: Any) -> None:
-    """Let go of a sentence-transformers module's own tokenizer (``tokenizers``' copy of the pieces,
-    266 MiB) where the compact one stands in for it: the module and its input formatter hold it."""
+    """Let go of a sentence-transformers module's own tokenizer where the compact one stands in for it:
+    the module and its input formatter hold it."""
     for holder in (module, getattr(module, "input_formatter", None)):
         if holder is not None and hasattr(holder, "processor"):
             holder.processor = None
@@ -293,12 +296,16 @@ def _weights_checksum(model: Any) -> str:
     return digest.hexdigest()[:16]
 
 
-def _load(path_or_name: str, model_kwargs: dict[str, Any]) -> Any:
-    """A sentence-transformers model on the CPU (``model_kwargs`` go to transformers' ``from_pretrained``)."""
+def _load(path_or_name: str, model_kwargs: dict[str, Any], tokenizer_file: str | None = None) -> Any:
+    """A sentence-transformers model on the CPU (``model_kwargs`` go to transformers' ``from_pretrained``),
+    its tokenizer read from ``tokenizer_file`` where given (instead of the model's ``tokenizer.json``)."""
     from sentence_transformers import SentenceTransformer
 
+    processor_kwargs = {"tokenizer_file": tokenizer_file} if tokenizer_file else None
     try:
-        return SentenceTransformer(path_or_name, device="cpu", model_kwargs=model_kwargs or None)
+        return SentenceTransformer(
+            path_or_name, device="cpu", model_kwargs=model_kwargs or None, processor_kwargs=processor_kwargs
+        )
     except Exception as exc:  # noqa: BLE001 - any load failure is the same user-facing problem
         raise ModelError(f"cannot load embedding model {path_or_name!r} offline: {type(exc).__name__}: {exc}") from None
 
