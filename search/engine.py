@@ -5,15 +5,14 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from indexer.archive import LANGUAGES
-from indexer.embedder import Embedder, Relevance, model_relevance
+from indexer.embedder import Embedder
 from indexer.generations import Generation, open_generation
 from indexer.languages import detect_language
 from indexer.schema import TEXT_PARTS, text_field
@@ -43,6 +42,7 @@ from search.query import ParsedQuery, parse_query
 from search.related import related_articles, related_to_vector
 from search.requests import Filters, RelatedRequest, RelatedTextRequest, SearchRequest, SuggestRequest
 from search.retrieval import RANKED_GROUPS, KeywordMatches
+from search.semantic import Remembered, Semantic, relevance_in_force
 from search.spelling import MIN_WORD_CHARS, Lexicon, corrected, corrections, query_words
 from search.suggest import WordIndex, name_index, suggestions, title_index
 from search.vocabulary import LazyVocabulary
@@ -55,10 +55,6 @@ if TYPE_CHECKING:
 FULL_COVERAGE = 0.5
 #: Distinct query texts whose embeddings are kept (384 floats each: 2,048 take 3 MB).
 QUERY_VECTOR_CACHE = 2048
-#: Distinct query texts whose passages above the relevance floor are kept (a row and a score each,
-#: usually hundreds): the disjunctive facets of a filtered search — the same text refined — use them.
-ABOVE_FLOOR_CACHE = 256
-T = TypeVar("T")
 #: Whoosh searchers an engine keeps (and searches it runs at once; more requests wait for one).
 MAX_SEARCHERS = 2
 #: Typo tolerance: a correction's terms weigh this much of the typed word's (docs/search.md).
@@ -83,32 +79,6 @@ class Understood:
     meaningful: bool  # some word of the query (or of a correction, a completion) is in the archive
 
 
-class _Remembered(Generic[T]):
-    """The last ``size`` distinct query texts' results of one kind of work (thread-safe; the work
-    itself runs outside the lock, so two threads may compute one text once each)."""
-
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._items: OrderedDict[str, T] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, text: str, compute: Callable[[str], T]) -> T:
-        with self._lock:
-            if text in self._items:
-                self._items.move_to_end(text)
-                return self._items[text]
-        found = compute(text)
-        with self._lock:
-            self._items[text] = found
-            if len(self._items) > self._size:
-                self._items.popitem(last=False)
-        return found
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
-
 class Engine:
     """Answers searches, article look-ups and related-article questions for one generation."""
 
@@ -117,11 +87,9 @@ class Engine:
         self.embedder = embedder
         self.settings = settings
         self.catalog = Catalog(generation)
-        self._query_vectors: _Remembered[npt.NDArray[np.float32]] = _Remembered(QUERY_VECTOR_CACHE)
-        self._references: _Remembered[dict[str, float]] = _Remembered(QUERY_VECTOR_CACHE)  # best cosine per language
-        self._above_floor: _Remembered[tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]] = _Remembered(
-            ABOVE_FLOOR_CACHE
-        )
+        self._query_vectors: Remembered[npt.NDArray[np.float32]] = Remembered(QUERY_VECTOR_CACHE)
+        relevance = relevance_in_force(settings, generation.manifest.get("relevance"), embedder.info.id)
+        self.semantic = Semantic(generation.vectors, self.catalog, settings, relevance)
         # concurrent searches' query embeddings share forward passes (only where that changes no vector)
         self.batcher = QueryBatcher(
             lambda texts: self.embedder.embed_queries(texts), batched=getattr(embedder, "exact_query_batches", False)
@@ -135,7 +103,6 @@ class Engine:
         self.vocabulary = LazyVocabulary(lambda: generation.keyword.reader())
         self._completion_indexes: tuple[WordIndex, WordIndex] | None = None  # titles, names: on first use
         self._completion_lock = threading.Lock()
-        self.relevance = _relevance(settings, generation.manifest.get("relevance"), embedder.info.id)
 
     @classmethod
     def open(
@@ -176,8 +143,8 @@ class Engine:
 
     def forget_query_vectors(self) -> None:
         """Drop the remembered query embeddings (benchmarks measure cold queries this way)."""
-        for remembered in (self._query_vectors, self._references, self._above_floor):
-            remembered.clear()
+        self._query_vectors.clear()
+        self.semantic.forget()
 
     @contextlib.contextmanager
     def searcher(self) -> Iterator[Any]:
@@ -238,10 +205,10 @@ class Engine:
         text = understood.corrected_to or parsed.semantic_text
         if request.mode != "keyword" and parsed.semantic_text and not filters.nothing and understood.meaningful:
             query_vector = self.query_vector(text)
-            semantic = self._semantic(query_vector, masks.full)
+            semantic = self.semantic.candidates(query_vector, masks.full)
 
         fused = self._fuse(request, parsed, keyword, semantic)
-        real_semantic = self._real_semantic(request, parsed, text, query_vector, masks.full, semantic)
+        real_semantic = self.semantic.real(request, parsed, text, query_vector, masks.full, semantic)
         candidates, total, fused = result_set(self.catalog, keyword.real, real_semantic, fused)
         ordered = rank_by_date(fused, group_dates(self.catalog, candidates)) if request.sort == "date" else rank(fused)
         start = (request.page - 1) * request.size
@@ -253,7 +220,7 @@ class Engine:
             for g in ordered[start:][: request.size]
         ]
         relaxed = {}  # disjunctive facets: each set facet's candidates without its own filter
-        semantic_relaxed = self._relaxed_semantic(request, parsed, text, query_vector, masks)
+        semantic_relaxed = self.semantic.relaxed(request, parsed, text, query_vector, masks)
         for facet, mask in masks.relaxed.items():
             wide = keyword.counted_real if mask is None else keyword.counted_real[mask[keyword.counted_real]]
             extra = semantic_relaxed[facet]
@@ -278,27 +245,6 @@ class Engine:
         if len(request.filters.languages) == 1:
             return request.filters.languages[0]
         return detected or (request.filters.languages or LANGUAGES)[0]
-
-    def _real_semantic(
-        self,
-        request: SearchRequest,
-        parsed: ParsedQuery,
-        text: str,
-        query_vector: npt.NDArray[np.float32] | None,
-        mask: npt.NDArray[np.bool_] | None,
-        semantic: dict[int, float] | None = None,
-    ) -> dict[int, float]:
-        """The semantic candidates with real evidence among the articles ``mask`` allows (searched
-        unless ``semantic`` gives them): above the model's floor, and in hybrid within its margin
-        of the query's best; none for a hybrid query that asks for exact matches."""
-        if query_vector is None or (request.mode == "hybrid" and parsed.explicit):
-            return {}  # exact matches asked for: semantic only reorders them
-        if semantic is None:
-            semantic = self._semantic(query_vector, mask)
-        if request.mode == "hybrid":
-            reference = self._reference(text, query_vector, semantic, mask)
-            return retrieval.real_semantic(self.catalog, semantic, self.relevance, reference)
-        return retrieval.real_semantic(self.catalog, semantic, self.relevance)
 
     def _browse(self, request: SearchRequest, started: float) -> SearchResponse:
         """Every article the filters allow, as translation groups newest first (a query's relevance
@@ -399,61 +345,6 @@ class Engine:
             meaningful=retrieval.any_term_indexed(searcher, parsed),
         )
 
-    def _reference(
-        self,
-        text: str,
-        vector: npt.NDArray[np.float32],
-        semantic: dict[int, float],
-        mask: npt.NDArray[np.bool_] | None,
-    ) -> dict[str, float]:
-        """The query's best cosine per language over the whole archive: from its candidates when no
-        filter applies, else from an unfiltered search (remembered per query text, like its vector)."""
-        if mask is None:
-            return retrieval.best_per_language(self.catalog, semantic)
-        return self._references.get(
-            text, lambda _: retrieval.best_per_language(self.catalog, self._semantic(vector, None))
-        )
-
-    def _relaxed_semantic(
-        self,
-        request: SearchRequest,
-        parsed: ParsedQuery,
-        text: str,
-        vector: npt.NDArray[np.float32] | None,
-        masks: FilterMasks,
-    ) -> dict[str, dict[int, float]]:
-        """For each facet whose filter is set: the real semantic candidates with that filter left out.
-        With a relevance floor they come from the query's passages above it (one range search,
-        remembered per text): a facet's are the first ``SEMANTIC_CANDIDATES`` its mask allows, as
-        its own faiss search would keep them; without one, one faiss search per facet."""
-        if vector is None or (request.mode == "hybrid" and parsed.explicit) or not masks.relaxed:
-            return {facet: {} for facet in masks.relaxed}
-        k = self.settings.semantic_candidates
-        above = self._rows_above(text, vector) if self.relevance else None
-        found = {}
-        for facet, mask in masks.relaxed.items():
-            if above is None:
-                semantic = self._semantic(vector, mask)
-            else:
-                semantic = retrieval.candidates_among(self.catalog, *above, mask, k)
-            found[facet] = self._real_semantic(request, parsed, text, vector, mask, semantic)
-        return found
-
-    def _rows_above(
-        self, text: str, vector: npt.NDArray[np.float32]
-    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
-        """The query's passage rows at or above the relevance floor, best first (remembered per text)."""
-        relevance = self.relevance
-        assert relevance is not None
-        return self._above_floor.get(
-            text, lambda _: retrieval.rows_above(self.generation.vectors, vector, relevance.floor)
-        )
-
-    def _semantic(self, vector: npt.NDArray[np.float32], mask: npt.NDArray[np.bool_] | None) -> dict[int, float]:
-        return retrieval.semantic_scores(
-            self.generation.vectors, self.catalog, vector, mask, self.settings.semantic_candidates
-        )
-
     def _fuse(
         self, request: SearchRequest, parsed: ParsedQuery, keyword: KeywordMatches, semantic: dict[int, float]
     ) -> dict[str, float]:
@@ -505,7 +396,7 @@ class Engine:
         snippet is its best-matching passage."""
         vector = self.embedder.embed_queries([request.text])[0]
         mask = self.catalog.allowed(request.filters)
-        semantic = self._semantic(vector, mask)
+        semantic = self.semantic.candidates(vector, mask)
         language = detect_language(request.text)
         related = related_to_vector(
             self.catalog, semantic, vector, language, request.filters.languages, mask, request.limit
@@ -543,20 +434,3 @@ class Engine:
     def issue(self, start: str, language: str | None = None) -> Issue:
         """The commentaries of the weekly issue starting on ``start``."""
         return issue_articles(self.catalog, start, language)
-
-
-def _relevance(settings: Settings, recorded: dict[str, float] | None, model_id: str) -> Relevance | None:
-    """The relevance floor and margin in force: the settings', else the generation's record (the
-    model's when it was built), else the model's; ``off`` (or a model never measured): none."""
-    known = Relevance(float(recorded["floor"]), float(recorded["margin"])) if recorded else model_relevance(model_id)
-    floor = _chosen(settings.semantic_floor, known.floor if known else None)
-    margin = _chosen(settings.semantic_margin, known.margin if known else None)
-    if floor is None and margin is None:
-        return None
-    return Relevance(floor if floor is not None else -1.0, margin if margin is not None else 2.0)
-
-
-def _chosen(setting: str, known: float | None) -> float | None:
-    if setting == "off":
-        return None
-    return known if setting == "model" else float(setting)

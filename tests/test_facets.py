@@ -209,8 +209,8 @@ def test_related_items_have_the_search_hit_shape(engine: Engine) -> None:
 def test_candidates_above_the_floor_are_those_of_the_filtered_search(engine: Engine) -> None:
     from search import retrieval
 
-    assert engine.relevance is not None
-    floor, k = engine.relevance.floor, engine.settings.semantic_candidates
+    assert engine.semantic.relevance is not None
+    floor, k = engine.semantic.relevance.floor, engine.settings.semantic_candidates
     catalog = engine.catalog
     for text in ("sanctions against Belarus", "выборы президента", "атамная электрастанцыя"):
         vector = engine.query_vector(text)

