@@ -59,9 +59,8 @@ def test_manifest_describes_the_generation(
     assert manifest["created"].endswith("+00:00")
     assert {"whoosh3", "faiss-cpu", "torch", "sentence-transformers", "python"} <= set(manifest["libraries"])
     assert manifest["files"] == file_checksums(path)
-    assert {"vectors.faiss", "passages.jsonl", "articles.jsonl", "columns.npz", "entities.json"} <= set(
-        manifest["files"]
-    )
+    files = {"vectors.faiss", "passages.jsonl", "articles.jsonl", "columns.npz", "entities.json"}
+    assert files <= set(manifest["files"])
 
 
 def test_open_generation_checks_counts_and_model(sample_generation: object, embedder: Embedder) -> None:
