@@ -101,12 +101,9 @@ class SentenceTransformerEmbedder:
         torch.set_num_threads(settings.torch_threads)
         _quiet_transformers()
         precision = resolve_precision(settings.embed_precision)
-        #: the compact form of the bundled model's tokenizer (indexer/unigram.py), None for other models
-        self._tokenizer: unigram.CompactTokenizer | None = None
-        tokenizer_file = None
-        if unigram.CompactTokenizer.available(Path(path_or_name)):
-            self._tokenizer = unigram.CompactTokenizer(Path(path_or_name))
-            tokenizer_file = str(Path(path_or_name) / unigram.FRONT_FILE)  # the model loads no pieces of its own
+        compact = unigram.CompactTokenizer.available(Path(path_or_name))
+        # with the compact form of the bundled model's tokenizer (indexer/unigram.py), the model loads no pieces
+        tokenizer_file = str(Path(path_or_name) / unigram.FRONT_FILE) if compact else None
         checksum = None
         if precision == "bfloat16":
             # Loaded as bfloat16 straight away (the same round-to-nearest cast as .to() after a float32 load),
@@ -121,7 +118,10 @@ class SentenceTransformerEmbedder:
                 self._model.to(torch.bfloat16)
         self._model.eval()
         self._max_length = int(self._model.max_seq_length)
-        if self._tokenizer is not None:
+        #: the compact tokenizer, None for other models; made after the weights' load, the memory peak
+        self._tokenizer: unigram.CompactTokenizer | None = None
+        if compact:
+            self._tokenizer = unigram.CompactTokenizer(Path(path_or_name))
             _drop_tokenizer(self._model[0])  # it has no pieces: an encode() through it must fail, not mislead
         #: whether a batch of queries embeds bit for bit as each query alone (indexer/attention.py)
         self.exact_query_batches = attention.install(self._model)

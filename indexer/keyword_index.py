@@ -10,6 +10,7 @@ from typing import Any
 
 from whoosh import index as whoosh_index
 
+from indexer import mapped_files
 from indexer.archive import Article
 from indexer.schema import build_schema, text_field
 
@@ -92,7 +93,9 @@ def _copy_files(source: Path, target: Path) -> None:
 
 
 def open_keyword_index(directory: Path) -> Any:
-    """Open the generation's Whoosh index (shareable between threads; searchers are not)."""
+    """Open the generation's Whoosh index (shareable between threads; searchers are not); its
+    readers read the segment's memory map in place (``indexer/mapped_files.py``)."""
+    mapped_files.install()
     return whoosh_index.open_dir(str(directory / KEYWORD_DIR))
 
 

@@ -9,6 +9,11 @@ reuters.jsonl from article 3,000 on). Both sides embed the same passage texts wi
 
 They alternate for ``--rounds`` rounds (after one warm-up of each), so machine noise hits both;
 the medians and their ratio are printed, with the cosine between the two sides' vectors.
+
+``--onnx`` adds ONNX Runtime sides (the optional ``bench`` dependencies): the float32 model exported
+with its mean pooling (``torch.onnx.export``), run with all graph optimisations on 2 threads, and the
+same graph with its matrix products dynamically quantised to int8; both get the same length-sorted
+batches of 8 and the same token ids as ``reindex``.
 """
 
 from __future__ import annotations
@@ -18,7 +23,9 @@ import itertools
 import json
 import statistics
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from benchlib import DATA
@@ -36,6 +43,7 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--json", action="store_true", help="print only the JSON document")
+    parser.add_argument("--onnx", action="store_true", help="also ONNX Runtime, float32 and int8 (bench extra)")
     args = parser.parse_args()
     settings = Settings.from_env()
     embedder = load_embedder(settings, quiet=True)
@@ -57,10 +65,13 @@ def main() -> None:
     def ours() -> np.ndarray:
         return embedder.embed_passages(texts)
 
-    timings: dict[str, list[float]] = {"plain": [], "ours": []}
-    vectors = {"plain": plain(), "ours": ours()}  # warm-up (and the bfloat16 copy is made here)
+    sides: dict[str, Callable[[], np.ndarray]] = {"plain": plain, "ours": ours}
+    if args.onnx:
+        sides.update(onnx_sides(model, embedder, prefixed))
+    timings: dict[str, list[float]] = {name: [] for name in sides}
+    vectors = {name: run() for name, run in sides.items()}  # warm-up (and the bfloat16 copy is made here)
     for _ in range(args.rounds):
-        for name, run in (("plain", plain), ("ours", ours)):
+        for name, run in sides.items():
             started = time.perf_counter()
             run()
             timings[name].append(time.perf_counter() - started)
@@ -79,12 +90,86 @@ def main() -> None:
         "cosine_median": round(float(np.median(cosines)), 5),
         "seconds": {k: [round(x, 2) for x in v] for k, v in timings.items()},
     }
+    for name in sides.keys() - {"plain", "ours"}:
+        seconds = statistics.median(timings[name])
+        doc[name] = {
+            "passages_per_second": round(len(texts) / seconds, 2),
+            "ratio": round(plain_s / seconds, 2),
+            "cosine_min": round(float(np.sum(vectors["plain"] * vectors[name], axis=1).min()), 5),
+        }
     if not args.json:
         print(f"{len(texts)} passages of {len(articles)} articles (median {doc['median_tokens']} tokens)")
         print(f"plain encode (float32, batch 32): {doc['plain_passages_per_second']:.1f} passages/s")
         print(f"reindex embed_passages ({doc['precision']}): {doc['ours_passages_per_second']:.1f} passages/s")
         print(f"ratio {doc['ratio']}x; cosine to plain: min {doc['cosine_min']}, median {doc['cosine_median']}")
+        for name in sides.keys() - {"plain", "ours"}:
+            side = doc[name]
+            rate, ratio, cosine = side["passages_per_second"], side["ratio"], side["cosine_min"]
+            print(f"{name}: {rate:.1f} passages/s, {ratio}x, cosine to plain: min {cosine}")
     print(json.dumps(doc))
+
+
+def onnx_sides(
+    model: Any, embedder: SentenceTransformerEmbedder, texts: list[str]
+) -> dict[str, Callable[[], np.ndarray]]:
+    """ONNX Runtime float32 and int8 runs of ``model``'s transformer with mean pooling over ``texts``."""
+    import tempfile
+
+    import onnxruntime as ort
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    class Pooled(torch.nn.Module):
+        def __init__(self, transformer: Any) -> None:
+            super().__init__()
+            self.transformer = transformer
+
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+            hidden = self.transformer(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+            weights = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            return (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
+
+    folder = Path(tempfile.mkdtemp(prefix="bench-embed-onnx-"))
+    transformer = model[0].auto_model
+    transformer.set_attn_implementation("eager")  # exportable attention; the same products
+    example = torch.ones((2, 16), dtype=torch.int64)
+    axes = {"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"}, "pooled": {0: "batch"}}
+    torch.onnx.export(
+        Pooled(transformer).eval(),
+        (example, example),
+        str(folder / "float32.onnx"),
+        input_names=["input_ids", "attention_mask"],
+        output_names=["pooled"],
+        dynamic_axes=axes,
+        opset_version=17,
+        dynamo=False,
+    )
+    transformer.set_attn_implementation("sdpa")
+    quantize_dynamic(
+        folder / "float32.onnx", folder / "int8.onnx", weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul"]
+    )
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.intra_op_num_threads, options.inter_op_num_threads = 2, 1
+    tokenizer = embedder._tokenizer
+    assert tokenizer is not None, "--onnx needs the bundled model (its compact tokenizer)"
+    order = np.argsort([-len(text) for text in texts])
+
+    def side(path: Path) -> Callable[[], np.ndarray]:
+        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+        def run() -> np.ndarray:
+            out = np.empty((len(texts), embedder.info.dimension), dtype=np.float32)
+            for start in range(0, len(order), 8):
+                rows = order[start : start + 8]
+                ids, mask = tokenizer.batch([texts[i] for i in rows], 512)
+                pooled = session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+                out[rows] = pooled / np.linalg.norm(pooled, axis=1, keepdims=True)
+            return out
+
+        return run
+
+    return {"onnx float32": side(folder / "float32.onnx"), "onnx int8": side(folder / "int8.onnx")}
 
 
 if __name__ == "__main__":

@@ -55,6 +55,8 @@ class Vocabulary:
         for word in words:
             self._by_length.setdefault(len(word), []).append(word)
             self._by_start.setdefault((len(word), word[:1]), []).append(word)
+        # the characters each length's words use: a word whose letters they mostly lack is far from all
+        self._letters = {length: frozenset("".join(bucket)) for length, bucket in self._by_length.items()}
 
     def within(self, word: str, distance: int, prefix: int = 0) -> list[str]:
         """The words at most ``distance`` (Levenshtein) edits from ``word`` whose first ``prefix``
@@ -71,6 +73,9 @@ class Vocabulary:
             bucket = self._by_start.get((length, word[:1])) if prefix else self._by_length.get(length)
             if not bucket:
                 continue
+            letters = self._letters[length]
+            if sum(char in letters for char in word) < len(word) - distance:
+                continue  # each letter of the word that no word here has costs an edit: all are too far
             distances = cdist([word], bucket, scorer=Levenshtein.distance, score_cutoff=distance, dtype=np.int32)[0]
             found.extend(bucket[i] for i in np.flatnonzero(distances <= distance).tolist())
         return found
