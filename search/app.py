@@ -107,35 +107,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
             if metrics is not None:
                 monitoring.worker_stopped()
 
-    routes = [
-        Route("/", pages.home),
-        Route("/articles/{article_id}", pages.article),
-        Route("/related", pages.related, methods=["GET", "POST"]),
-        Route("/issues", pages.issues),
-        Route("/issues/{start}", pages.issue),
-        Route("/feed.atom", feed.endpoint),
-        Route("/robots.txt", site.robots),
-        Route("/site.css", site.site_stylesheet),
-        Mount("/static", VersionedStaticFiles(directory=STATIC_DIR), name="static"),
-        Route("/health", api.health),
-        Route("/ready", api.ready),
-        Route("/openapi.json", openapi.endpoint),
-        Route("/api/search", api.search),
-        Route("/api/suggest", api.suggest),
-        Route("/api/related", api.related_to_text, methods=["POST"]),
-        Route("/api/issues", api.issues),
-        Route("/api/issues/{start}", api.issue),
-        Route("/api/articles/{article_id}", api.article),
-        Route("/api/articles/{article_id}/related", api.related),
-    ]
-    metrics = monitoring.ServiceMetrics() if settings.metrics else None
-    if metrics is not None and not settings.metrics_port:  # on METRICS_PORT, `serve` serves them instead
-        routes.append(Route("/metrics", monitoring.endpoint))
-    if settings.logo:
-        routes.append(Route("/logo", site.logo))
-    if settings.admin_token:  # without a token the admin endpoints do not exist (404)
-        routes.append(Route("/api/admin/reload", api.admin_reload, methods=["POST"]))
-        routes.append(Route("/admin/analytics", admin.analytics_page))
     # Domain and HTTP errors are answered by ExceptionMiddleware; anything else reaches the
     # Exception handler in ServerErrorMiddleware (a 500, logged, re-raised for the server's log).
     handlers: dict[Any, Any] = {
@@ -145,25 +116,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Exception: handle_error,
     }
     live = LiveEngine()
-    middleware = [
-        Middleware(SitePrefix, settings=settings),  # first: every later step sees the path inside the app
-        Middleware(RequestLog, settings=settings, metrics=metrics),  # outermost: sees every answer's status
-        Middleware(SecurityHeaders, settings=settings),
-        # answers above COMPRESS_MIN_BYTES gzipped for clients that accept it (a Belarusian results
-        # page shrinks ~4-6×; Vary: Accept-Encoding is added)
-        Middleware(GZipMiddleware, minimum_size=COMPRESS_MIN_BYTES, compresslevel=COMPRESS_LEVEL),
-        Middleware(AnswerUnexpected),
-    ]
-    if settings.cors_origin_list:
-        middleware.append(
-            Middleware(
-                CORSMiddleware,
-                allow_origins=settings.cors_origin_list,
-                allow_methods=["GET", "POST"],
-                allow_headers=["Content-Type"],
-            )
-        )
-    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=handlers, middleware=middleware)
+    metrics = monitoring.ServiceMetrics() if settings.metrics else None
+    app = Starlette(
+        routes=_routes(settings, metrics),
+        lifespan=lifespan,
+        exception_handlers=handlers,
+        middleware=_middleware(settings, metrics),
+    )
     # No "add a slash" redirects: they would be built from the request's Host header.
     app.router.redirect_slashes = False
     app.state.settings = settings
@@ -299,3 +258,59 @@ async def handle_error(request: Request, exc: Exception) -> Response:
         body: dict[str, Any] = {"error": {"code": code, "message": message}}
         return JSONResponse(body, status_code=status, headers=headers)
     return HTMLResponse(pages.error_page(request, status, message), status_code=status, headers=headers)
+
+
+def _routes(settings: Settings, metrics: monitoring.ServiceMetrics | None) -> list[Any]:
+    """The pages, the API and the optional endpoints (metrics, logo, admin) the settings enable."""
+    routes = [
+        Route("/", pages.home),
+        Route("/articles/{article_id}", pages.article),
+        Route("/related", pages.related, methods=["GET", "POST"]),
+        Route("/issues", pages.issues),
+        Route("/issues/{start}", pages.issue),
+        Route("/feed.atom", feed.endpoint),
+        Route("/robots.txt", site.robots),
+        Route("/site.css", site.site_stylesheet),
+        Mount("/static", VersionedStaticFiles(directory=STATIC_DIR), name="static"),
+        Route("/health", api.health),
+        Route("/ready", api.ready),
+        Route("/openapi.json", openapi.endpoint),
+        Route("/api/search", api.search),
+        Route("/api/suggest", api.suggest),
+        Route("/api/related", api.related_to_text, methods=["POST"]),
+        Route("/api/issues", api.issues),
+        Route("/api/issues/{start}", api.issue),
+        Route("/api/articles/{article_id}", api.article),
+        Route("/api/articles/{article_id}/related", api.related),
+    ]
+    if metrics is not None and not settings.metrics_port:  # on METRICS_PORT, `serve` serves them instead
+        routes.append(Route("/metrics", monitoring.endpoint))
+    if settings.logo:
+        routes.append(Route("/logo", site.logo))
+    if settings.admin_token:  # without a token the admin endpoints do not exist (404)
+        routes.append(Route("/api/admin/reload", api.admin_reload, methods=["POST"]))
+        routes.append(Route("/admin/analytics", admin.analytics_page))
+    return routes
+
+
+def _middleware(settings: Settings, metrics: monitoring.ServiceMetrics | None) -> list[Middleware]:
+    """The middleware stack, outermost first."""
+    middleware = [
+        Middleware(SitePrefix, settings=settings),  # first: every later step sees the path inside the app
+        Middleware(RequestLog, settings=settings, metrics=metrics),  # outermost: sees every answer's status
+        Middleware(SecurityHeaders, settings=settings),
+        # answers above COMPRESS_MIN_BYTES gzipped for clients that accept it (a Belarusian results
+        # page shrinks ~4-6×; Vary: Accept-Encoding is added)
+        Middleware(GZipMiddleware, minimum_size=COMPRESS_MIN_BYTES, compresslevel=COMPRESS_LEVEL),
+        Middleware(AnswerUnexpected),
+    ]
+    if settings.cors_origin_list:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.cors_origin_list,
+                allow_methods=["GET", "POST"],
+                allow_headers=["Content-Type"],
+            )
+        )
+    return middleware
