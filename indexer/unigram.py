@@ -114,9 +114,9 @@ class CompactTokenizer:
         import sentencepiece
         from tokenizers import Tokenizer
 
-        front = Tokenizer.from_file(str(directory / FRONT_FILE))
-        definition = json.loads((directory / FRONT_FILE).read_text())
-        self._normaliser = front.normalizer
+        text = (directory / FRONT_FILE).read_text()
+        definition = json.loads(text)
+        self._normaliser = Tokenizer.from_str(text).normalizer
         self._pieces = sentencepiece.SentencePieceProcessor(model_file=str(directory / SENTENCEPIECE_FILE))
         self._special = {token["content"]: token["id"] for token in definition["added_tokens"]}
         by_length = sorted(self._special, key=len, reverse=True)
